@@ -1,0 +1,69 @@
+"""stepfold: deterministic, auditable workflows as a fold of pure steps over an immutable state."""
+
+from stepfold.builder import MissionSpec, build_workflow
+from stepfold.engine import Orchestrator, check_run, resume, run_workflow
+from stepfold.errors import (
+    AntiFailurePlanningError,
+    AntiFailureViolation,
+    EnvelopeViolation,
+    InvalidDocumentError,
+    InvalidValueError,
+    OperationError,
+    StepfoldError,
+    UnknownMissionError,
+)
+from stepfold.lineage import Lineage, LineageEntry
+from stepfold.missions import Builder, Mission
+from stepfold.operations import DEFAULT_OPERATIONS, Operation, Operations
+from stepfold.policy import TIER2_POLICY, Policy
+from stepfold.receipt import Receipt, ReceiptLink
+from stepfold.registry import MISSION_REGISTRY, mission_operations, register_mission, run_mission
+from stepfold.result import OrchestrationResult
+from stepfold.state import State, StateDelta, state_delta
+from stepfold.values import MAX_DEPTH, Value, canonical_json, freeze, thaw, values_equal
+from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
+
+__all__ = [
+    "AntiFailurePlanningError",
+    "AntiFailureViolation",
+    "Builder",
+    "DEFAULT_OPERATIONS",
+    "EnvelopeViolation",
+    "ExecutionContext",
+    "InvalidDocumentError",
+    "InvalidValueError",
+    "Lineage",
+    "LineageEntry",
+    "MAX_DEPTH",
+    "MISSION_REGISTRY",
+    "Mission",
+    "MissionSpec",
+    "Operation",
+    "OperationError",
+    "Operations",
+    "OrchestrationResult",
+    "Orchestrator",
+    "Policy",
+    "Receipt",
+    "ReceiptLink",
+    "State",
+    "StateDelta",
+    "StepSpec",
+    "StepfoldError",
+    "TIER2_POLICY",
+    "UnknownMissionError",
+    "Value",
+    "WorkflowDefinition",
+    "build_workflow",
+    "canonical_json",
+    "check_run",
+    "freeze",
+    "mission_operations",
+    "register_mission",
+    "resume",
+    "run_mission",
+    "run_workflow",
+    "state_delta",
+    "thaw",
+    "values_equal",
+]

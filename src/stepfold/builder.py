@@ -1,0 +1,67 @@
+"""`MissionSpec` and `build_workflow`: a mission name and params in, a checked workflow out."""
+
+from __future__ import annotations
+
+import attrs
+
+from stepfold.errors import AntiFailurePlanningError, AntiFailureViolation, EnvelopeViolation, InvalidValueError, UnknownMissionError
+from stepfold.missions.base import Builder
+from stepfold.missions.catalog import MISSION_REGISTRY
+from stepfold.policy import TIER2_POLICY, Policy, check_workflow
+from stepfold.values import Params, freeze_map
+from stepfold.workflow import WorkflowDefinition
+
+__all__ = ["MissionSpec", "build_workflow", "lookup_builder"]
+
+
+def _mission_type(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidValueError(f"mission type: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _freeze_params(value: object) -> Params:
+    return freeze_map({} if value is None else value, path="params")
+
+
+@attrs.frozen
+class MissionSpec:
+    """A mission to build: its registered `type` (name) and `params` (frozen; all kept in the workflow's metadata)."""
+
+    type: str = attrs.field(converter=_mission_type)
+    params: Params = attrs.field(factory=dict, converter=_freeze_params)
+
+
+def lookup_builder(name: str) -> Builder:
+    """The builder registered under `name` in `MISSION_REGISTRY` now; `UnknownMissionError` listing the names otherwise."""
+    try:
+        return MISSION_REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownMissionError(
+            f"unknown mission {name!r}; available missions: {sorted(MISSION_REGISTRY)}"
+        ) from None
+
+
+def build_workflow(spec: MissionSpec, *, policy: Policy = TIER2_POLICY) -> WorkflowDefinition:
+    """Build the workflow for a mission spec, purely and deterministically, and check it against `policy`.
+
+    Every param is kept in `metadata["params"]`. An unknown type raises
+    `UnknownMissionError` (a `ValueError` naming the known types); a workflow
+    beyond the policy raises `AntiFailurePlanningError`.
+    """
+    if not isinstance(spec, MissionSpec):
+        raise InvalidValueError(f"spec: expected a MissionSpec, got {type(spec).__name__}")
+    builder = lookup_builder(spec.type)
+    workflow = builder(spec.params)
+    if not isinstance(workflow, WorkflowDefinition):
+        raise InvalidValueError(
+            f"mission {spec.type!r}: its builder returned {type(workflow).__name__}, not a WorkflowDefinition"
+        )
+    workflow = WorkflowDefinition(
+        id=workflow.id, steps=workflow.steps, metadata=workflow.metadata.set("params", spec.params)
+    )
+    try:
+        check_workflow(workflow, policy, None)
+    except (AntiFailureViolation, EnvelopeViolation) as exc:
+        raise AntiFailurePlanningError(f"mission {spec.type!r} plans beyond the policy: {exc}") from None
+    return workflow

@@ -1,0 +1,68 @@
+"""The lineage: the initial state and one entry per executed step, sharing structure between states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+from pyrsistent import PVector, pvector
+
+from stepfold.state import State
+from stepfold.values import Value
+from stepfold.workflow import HUMAN, StepSpec
+
+__all__ = ["Lineage", "LineageEntry", "COMPLETED", "FAILED", "SUSPENDED"]
+
+COMPLETED = "completed"
+FAILED = "failed"
+SUSPENDED = "suspended"
+
+
+@attrs.frozen
+class LineageEntry:
+    """One executed step: the step as run (a human step's input in `payload["input"]`), its input, the state after, the status.
+
+    For a failed step, `state` is the state before it (nothing it did is kept).
+    """
+
+    step: StepSpec
+    input: Value
+    state: State
+    status: str
+
+    @property
+    def took_input(self) -> bool:
+        """True for a human step, whose `input` was supplied by a person (None counts as given)."""
+        return self.step.kind == HUMAN
+
+
+def _entries(value: Iterable[LineageEntry]) -> PVector[LineageEntry]:
+    return value if isinstance(value, PVector) else pvector(value)
+
+
+@attrs.frozen
+class Lineage:
+    """Every state of a run: `initial_state` and then one `LineageEntry` per executed step."""
+
+    workflow_id: str
+    initial_state: State
+    entries: PVector[LineageEntry] = attrs.field(factory=pvector, converter=_entries)
+
+    @property
+    def executed_step_ids(self) -> tuple[str, ...]:
+        """The executed step ids, in order."""
+        return tuple(entry.step.id for entry in self.entries)
+
+    @property
+    def final_state(self) -> State:
+        """The state after the last entry (the initial state when nothing ran)."""
+        return self.entries[-1].state if self.entries else self.initial_state
+
+    @property
+    def states(self) -> tuple[State, ...]:
+        """The initial state followed by each entry's state."""
+        return (self.initial_state, *(entry.state for entry in self.entries))
+
+    def append(self, entry: LineageEntry) -> Lineage:
+        """A lineage with one more entry; O(log n), states shared."""
+        return attrs.evolve(self, entries=self.entries.append(entry))

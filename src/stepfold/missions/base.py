@@ -1,0 +1,77 @@
+"""`Mission`: a builder `params -> WorkflowDefinition` together with the operations its workflows need."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import attrs
+from pyrsistent import PMap, PVector, pmap
+
+from stepfold.errors import InvalidValueError
+from stepfold.operations.base import Operation
+from stepfold.values import Params, Value
+from stepfold.workflow import WorkflowDefinition
+
+__all__ = ["Builder", "Mission", "param", "int_param", "str_list_param"]
+
+Builder = Callable[[Params], WorkflowDefinition]
+"""A pure, deterministic function from frozen params to a workflow."""
+
+
+def _freeze_operations(value: object) -> PMap[str, Operation]:
+    if value is None:
+        return pmap()
+    if not isinstance(value, Mapping):
+        raise InvalidValueError(f"operations: expected a mapping of names to operations, got {type(value).__name__}")
+    for name, operation in value.items():
+        if not isinstance(name, str) or not callable(operation):
+            raise InvalidValueError(f"operations[{name!r}]: expected a callable under a string name")
+    return pmap(value)
+
+
+@attrs.frozen
+class Mission:
+    """A mission: `build(params) -> workflow`, plus operations added to the defaults when it runs.
+
+    A `Mission` is itself a builder (calling it builds), so it can stand in
+    `MISSION_REGISTRY` wherever a plain builder function can.
+    """
+
+    build: Builder
+    operations: PMap[str, Operation] = attrs.field(factory=pmap, converter=_freeze_operations)
+    description: str = ""
+
+    def __call__(self, params: Params) -> WorkflowDefinition:
+        """Build the workflow for these params."""
+        return self.build(params)
+
+
+_MISSING = object()
+
+
+def param(params: Params, name: str, default: object = _MISSING) -> Value:
+    """`params[name]`, or `default`; `InvalidValueError` naming `params.name` when required and absent."""
+    if name in params:
+        return params[name]
+    if default is _MISSING:
+        raise InvalidValueError(f"params.{name}: missing")
+    return default  # type: ignore[return-value]
+
+
+def int_param(params: Params, name: str, default: int, *, minimum: int = 0) -> int:
+    """A non-bool int param of at least `minimum`; `InvalidValueError` naming it otherwise."""
+    value = param(params, name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise InvalidValueError(f"params.{name}: expected an int >= {minimum}, got {value!r}")
+    return value
+
+
+def str_list_param(params: Params, name: str, default: list[str]) -> list[str]:
+    """A list-of-strings param; `InvalidValueError` naming it otherwise."""
+    value = param(params, name, default)
+    if not isinstance(value, (PVector, list)):
+        raise InvalidValueError(f"params.{name}: expected a list of strings, got {value!r}")
+    items = [item for item in value if isinstance(item, str)]
+    if len(items) != len(value):
+        raise InvalidValueError(f"params.{name}: expected a list of strings, got {value!r}")
+    return items

@@ -1,0 +1,166 @@
+"""The daily loop's operations: summarise yesterday, rank priorities, confirm them, log the day.
+
+All pure: the date comes from the payload (the mission's `params["date"]`),
+never from a clock. State read: `tasks` (list of `{"id", "title", "priority",
+"due", "done"}`) and `journal` (list of `{"date", "text"}`); absent lists
+count as empty, absent task fields default to priority 0, due null, done
+false. A field of the wrong type fails the step, naming its path.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import attrs
+from pyrsistent import PMap, PVector, pvector
+
+from stepfold.errors import OperationError
+from stepfold.operations.base import argument, describe
+from stepfold.state import State
+from stepfold.values import Value, format_path
+from stepfold.workflow import StepSpec
+
+__all__ = [
+    "summarise_yesterday",
+    "generate_priorities",
+    "confirm_priorities",
+    "log_summary",
+    "parse_date",
+    "DEFAULT_MAX_PRIORITIES",
+]
+
+DEFAULT_MAX_PRIORITIES = 3
+"""How many priorities `daily.prioritise` keeps when the payload does not say."""
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def parse_date(value: object, where: str) -> datetime.date:
+    """A "YYYY-MM-DD" string as a date; `OperationError` naming `where` otherwise."""
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise OperationError(f"{where}: expected a date \"YYYY-MM-DD\", got {describe(value)}")
+
+
+@attrs.frozen
+class _Task:
+    id: str | int
+    priority: int | float
+    due: str | None
+    done: bool
+
+
+def _list_at(state: State, key: str) -> PVector[Value]:
+    value = state.get(key, pvector())
+    if not isinstance(value, PVector):
+        raise OperationError(f"{format_path('state', [key])}: expected a list, got {describe(value)}")
+    return value
+
+
+def _tasks(state: State) -> list[_Task]:
+    tasks = []
+    for index, raw in enumerate(_list_at(state, "tasks")):
+        where = format_path("state", ["tasks", index])
+        if not isinstance(raw, PMap):
+            raise OperationError(f"{where}: expected a task mapping, got {describe(raw)}")
+        task_id = raw.get("id")
+        if not isinstance(task_id, (str, int)) or isinstance(task_id, bool):
+            raise OperationError(f"{where}.id: expected a string or int id, got {describe(task_id)}")
+        priority = raw.get("priority", 0)
+        if not isinstance(priority, (int, float)) or isinstance(priority, bool):
+            raise OperationError(f"{where}.priority: expected a number, got {describe(priority)}")
+        due = raw.get("due")
+        if due is not None:
+            parse_date(due, f"{where}.due")
+        done = raw.get("done", False)
+        if not isinstance(done, bool):
+            raise OperationError(f"{where}.done: expected true or false, got {describe(done)}")
+        tasks.append(_Task(task_id, priority, due, done))  # type: ignore[arg-type]
+    return tasks
+
+
+def _optional_date(step: StepSpec) -> datetime.date | None:
+    value = argument(step, "date", None)
+    return None if value is None else parse_date(value, "payload 'date'")
+
+
+def summarise_yesterday(state: State, step: StepSpec) -> State:
+    """`summary = {"done", "open", "journal_entries"}`: task counts and journal entries of the day before `date`."""
+    date = _optional_date(step)
+    tasks = _tasks(state)
+    yesterday = None if date is None else (date - datetime.timedelta(days=1)).isoformat()
+    entries = 0
+    for index, entry in enumerate(_list_at(state, "journal")):
+        where = format_path("state", ["journal", index])
+        if not isinstance(entry, PMap):
+            raise OperationError(f"{where}: expected a journal entry mapping, got {describe(entry)}")
+        if yesterday is None or entry.get("date") == yesterday:
+            entries += 1
+    done = sum(1 for task in tasks if task.done)
+    return state.set(
+        "summary", {"done": done, "open": len(tasks) - done, "journal_entries": entries}
+    )
+
+
+def _rank(task: _Task) -> tuple[object, ...]:
+    ident = (0, task.id, "") if isinstance(task.id, int) else (1, 0, task.id)
+    return (-task.priority, task.due is None, task.due or "", ident)
+
+
+def generate_priorities(state: State, step: StepSpec) -> State:
+    """`priorities`: ids of the top `max_priorities` open tasks by priority desc, due asc (null last), id asc."""
+    limit = argument(step, "max_priorities", DEFAULT_MAX_PRIORITIES)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise OperationError(f"payload 'max_priorities' must be a non-negative int, got {describe(limit)}")
+    open_tasks = sorted((task for task in _tasks(state) if not task.done), key=_rank)
+    return state.set("priorities", [task.id for task in open_tasks[:limit]])
+
+
+def confirm_priorities(state: State, step: StepSpec) -> State:
+    """`confirmed_priorities` from the person's input.
+
+    `{"approved": true}` keeps `priorities`; `{"priorities": [ids]}` replaces
+    them (every id must be an open task, and appear once); `{"approved":
+    false}` confirms none.
+    """
+    decision = argument(step, "input")
+    if not isinstance(decision, PMap) or not ({"approved", "priorities"} & set(decision)):
+        raise OperationError(
+            'input must be {"approved": true|false} or {"priorities": [task ids]}, '
+            f"got {describe(decision)}"
+        )
+    if "priorities" in decision:
+        chosen = decision["priorities"]
+        if not isinstance(chosen, PVector):
+            raise OperationError(f"input.priorities: expected a list of task ids, got {describe(chosen)}")
+        open_ids = {task.id for task in _tasks(state) if not task.done}
+        seen: set[object] = set()
+        for index, task_id in enumerate(chosen):
+            if isinstance(task_id, bool) or task_id not in open_ids:
+                raise OperationError(
+                    f"input.priorities[{index}]: {task_id!r} is not an open task; "
+                    f"open tasks: {sorted(map(str, open_ids))}"
+                )
+            if task_id in seen:
+                raise OperationError(f"input.priorities[{index}]: {task_id!r} is listed twice")
+            seen.add(task_id)
+        return state.set("confirmed_priorities", chosen)
+    approved = decision["approved"]
+    if not isinstance(approved, bool):
+        raise OperationError(f"input.approved: expected true or false, got {describe(approved)}")
+    return state.set("confirmed_priorities", _list_at(state, "priorities") if approved else pvector())
+
+
+def log_summary(state: State, step: StepSpec) -> State:
+    """Append `{"date", "summary", "priorities"}` (the confirmed ones) to `log`."""
+    date = _optional_date(step)
+    entry = {
+        "date": None if date is None else date.isoformat(),
+        "summary": state.get("summary"),
+        "priorities": state.get("confirmed_priorities", pvector()),
+    }
+    return state.set("log", _list_at(state, "log").append(entry))  # type: ignore[arg-type]

@@ -1,0 +1,296 @@
+"""`OrchestrationResult`: what a run returns, and its plain-JSON form (`to_dict` / `from_dict`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+import attrs
+
+from stepfold.errors import InvalidDocumentError, InvalidValueError
+from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
+from stepfold.receipt import Receipt, ReceiptLink
+from stepfold.state import State, StateDelta, state_delta
+from stepfold.values import freeze, thaw
+from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
+
+__all__ = ["OrchestrationResult", "RESULT_FORMAT", "STATUSES"]
+
+RESULT_FORMAT = "stepfold/result/1"
+"""The `format` tag of a `to_dict()` document."""
+
+STATUSES = (COMPLETED, FAILED, SUSPENDED)
+"""The statuses a run can end in."""
+
+T = TypeVar("T")
+
+
+def _check_status(_instance: object, _attribute: object, value: object) -> None:
+    if value not in STATUSES:
+        raise InvalidValueError(f"status: expected one of {list(STATUSES)}, got {value!r}")
+
+
+@attrs.frozen
+class OrchestrationResult:
+    """The outcome of a run: status, the workflow and context it ran, its lineage and its receipt.
+
+    `id`, `success`, `executed_steps`, `final_state`, `failed_step_id` and
+    `pending_step_id` are derived from those, so they cannot disagree.
+    """
+
+    workflow: WorkflowDefinition
+    context: ExecutionContext
+    lineage: Lineage
+    receipt: Receipt
+    status: str = attrs.field(validator=_check_status)  # type: ignore[assignment,unused-ignore]
+    error_message: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The workflow's id (also `lineage.workflow_id` and `receipt.id`)."""
+        return self.workflow.id
+
+    @property
+    def success(self) -> bool:
+        """False only when a step failed; a suspended run has not failed."""
+        return self.status != FAILED
+
+    @property
+    def executed_steps(self) -> tuple[StepSpec, ...]:
+        """The steps that ran, in order, as run (a human step's input in `payload["input"]`)."""
+        return tuple(entry.step for entry in self.lineage.entries)
+
+    @property
+    def final_state(self) -> State:
+        """The state after the last successful step."""
+        return self.lineage.final_state
+
+    @property
+    def failed_step_id(self) -> str | None:
+        """The id of the step that failed, when the run failed."""
+        return self.lineage.entries[-1].step.id if self.status == FAILED else None
+
+    @property
+    def pending_step_id(self) -> str | None:
+        """The id of the human step waiting for input, when the run is suspended."""
+        if self.status != SUSPENDED:
+            return None
+        return self.workflow.steps[len(self.lineage.entries)].id
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON data, keys sorted at every level; holds the initial and final states plus each step's changes.
+
+        Its size is O(state + changes), never O(steps x state).
+        """
+        entries = []
+        previous = self.lineage.initial_state
+        for entry in self.lineage.entries:
+            delta = state_delta(previous, entry.state)
+            entries.append(
+                {
+                    "changes": {"removed": list(delta.removed), "set": thaw(delta.set)},
+                    "input": thaw(entry.input),
+                    "status": entry.status,
+                    "step_id": entry.step.id,
+                }
+            )
+            previous = entry.state
+        return {
+            "context": {"inputs": thaw(self.context.inputs), "metadata": thaw(self.context.metadata)},
+            "error_message": self.error_message,
+            "executed_steps": [step.to_dict() for step in self.executed_steps],
+            "failed_step_id": self.failed_step_id,
+            "final_state": self.final_state.to_dict(),
+            "format": RESULT_FORMAT,
+            "id": self.id,
+            "lineage": {
+                "entries": entries,
+                "executed_step_ids": list(self.lineage.executed_step_ids),
+                "initial_state": self.lineage.initial_state.to_dict(),
+                "workflow_id": self.lineage.workflow_id,
+            },
+            "pending_step_id": self.pending_step_id,
+            "receipt": self.receipt.to_dict(),
+            "status": self.status,
+            "success": self.success,
+            "workflow": self.workflow.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, object]) -> OrchestrationResult:
+        """Rebuild the result a `to_dict()` document describes; `from_dict(r.to_dict()).to_dict() == r.to_dict()`.
+
+        A document that is not one (missing or mistyped fields, derived fields
+        that disagree with the lineage) raises `InvalidDocumentError` naming
+        the field. It does not re-check hashes: that is `verify`'s job.
+        """
+        return _Reader(document).result()
+
+
+class _Reader:
+    """Reads a document field by field, naming the path of the first thing wrong."""
+
+    def __init__(self, document: object) -> None:
+        self.document = _mapping(document, "result")
+
+    def result(self) -> OrchestrationResult:
+        doc = self.document
+        fmt = _field(doc, "result", "format")
+        if fmt != RESULT_FORMAT:
+            raise InvalidDocumentError(f"result.format: expected {RESULT_FORMAT!r}, got {fmt!r}")
+        workflow = _build("result.workflow", lambda: _workflow(_mapping(_field(doc, "result", "workflow"), "result.workflow")))
+        lineage_doc = _mapping(_field(doc, "result", "lineage"), "result.lineage")
+        context_doc = _mapping(_field(doc, "result", "context"), "result.context")
+        initial = _build(
+            "result.lineage.initial_state",
+            lambda: State(_mapping(_field(lineage_doc, "result.lineage", "initial_state"), "result.lineage.initial_state")),
+        )
+        context = _build(
+            "result.context",
+            lambda: ExecutionContext(
+                initial,
+                _mapping(_field(context_doc, "result.context", "inputs"), "result.context.inputs"),
+                _mapping(_field(context_doc, "result.context", "metadata"), "result.context.metadata"),
+            ),
+        )
+        steps_doc = _sequence(_field(doc, "result", "executed_steps"), "result.executed_steps")
+        entries_doc = _sequence(_field(lineage_doc, "result.lineage", "entries"), "result.lineage.entries")
+        if len(steps_doc) != len(entries_doc):
+            raise InvalidDocumentError(
+                f"result.lineage.entries: {len(entries_doc)} entries for {len(steps_doc)} executed steps"
+            )
+        entries: list[LineageEntry] = []
+        state = initial
+        for index, (step_doc, entry_doc) in enumerate(zip(steps_doc, entries_doc)):
+            where = f"result.lineage.entries[{index}]"
+            step = _build(f"result.executed_steps[{index}]", lambda: _step(step_doc, f"result.executed_steps[{index}]"))
+            entry_map = _mapping(entry_doc, where)
+            if _field(entry_map, where, "step_id") != step.id:
+                raise InvalidDocumentError(
+                    f"{where}.step_id: {entry_map['step_id']!r} does not match executed step {step.id!r}"
+                )
+            status = _field(entry_map, where, "status")
+            if status not in (COMPLETED, FAILED):
+                raise InvalidDocumentError(f"{where}.status: expected 'completed' or 'failed', got {status!r}")
+            changes = _mapping(_field(entry_map, where, "changes"), f"{where}.changes")
+            delta = _build(
+                f"{where}.changes",
+                lambda: StateDelta(_field(changes, f"{where}.changes", "set"), _field(changes, f"{where}.changes", "removed")),
+            )
+            if status == FAILED and delta:
+                raise InvalidDocumentError(f"{where}.changes: a failed step changes nothing")
+            state = state.apply(delta)
+            given = _build(f"{where}.input", lambda: freeze(_field(entry_map, where, "input"), path=f"{where}.input"))
+            entries.append(LineageEntry(step, given, state, str(status)))
+        lineage = Lineage(str(_field(lineage_doc, "result.lineage", "workflow_id")), initial, entries)
+        receipt = _build("result.receipt", lambda: _receipt(_mapping(_field(doc, "result", "receipt"), "result.receipt")))
+        status = _field(doc, "result", "status")
+        if status not in STATUSES:
+            raise InvalidDocumentError(f"result.status: expected one of {list(STATUSES)}, got {status!r}")
+        message = _field(doc, "result", "error_message")
+        if message is not None and not isinstance(message, str):
+            raise InvalidDocumentError(f"result.error_message: expected a string or null, got {message!r}")
+        result = OrchestrationResult(workflow, context, lineage, receipt, str(status), message)
+        _check_derived(doc, result)
+        return result
+
+
+def _check_derived(doc: Mapping[str, object], result: OrchestrationResult) -> None:
+    derived: dict[str, object] = {
+        "id": result.id,
+        "success": result.success,
+        "failed_step_id": result.failed_step_id,
+        "pending_step_id": result.pending_step_id,
+    }
+    for key, expected in derived.items():
+        if _field(doc, "result", key) != expected or type(doc[key]) is not type(expected):
+            raise InvalidDocumentError(
+                f"result.{key}: {doc[key]!r} disagrees with the lineage, which gives {expected!r}"
+            )
+    if result.lineage.workflow_id != result.id:
+        raise InvalidDocumentError(
+            f"result.lineage.workflow_id: {result.lineage.workflow_id!r} is not the workflow id {result.id!r}"
+        )
+    if result.receipt.id != result.id:
+        raise InvalidDocumentError(f"result.receipt.id: {result.receipt.id!r} is not the workflow id {result.id!r}")
+    recorded = _mapping(_field(doc, "result", "final_state"), "result.final_state")
+    final = _build("result.final_state", lambda: State(recorded))
+    if final != result.final_state:
+        raise InvalidDocumentError(
+            f"result.final_state: digest {final.digest[:12]} disagrees with the lineage's last state "
+            f"{result.final_state.digest[:12]}"
+        )
+    if result.status == COMPLETED and len(result.lineage.entries) != len(result.workflow.steps):
+        raise InvalidDocumentError("result.status: 'completed' but not every step of the workflow ran")
+
+
+def _build(where: str, make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except InvalidDocumentError:
+        raise
+    except (InvalidValueError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidDocumentError(f"{where}: {exc}") from None
+
+
+def _mapping(value: object, where: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise InvalidDocumentError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _sequence(value: object, where: str) -> Sequence[object]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise InvalidDocumentError(f"{where}: expected an array, got {type(value).__name__}")
+    return value
+
+
+def _field(mapping: Mapping[str, object], where: str, key: str) -> object:
+    if key not in mapping:
+        raise InvalidDocumentError(f"{where}.{key}: missing")
+    return mapping[key]
+
+
+def _step(value: object, where: str) -> StepSpec:
+    step = _mapping(value, where)
+    payload = _mapping(_field(step, where, "payload"), f"{where}.payload")
+    return StepSpec(_field(step, where, "id"), _field(step, where, "kind"), payload)  # type: ignore[arg-type]
+
+
+def _workflow(doc: Mapping[str, object]) -> WorkflowDefinition:
+    steps = _sequence(_field(doc, "result.workflow", "steps"), "result.workflow.steps")
+    return WorkflowDefinition(
+        id=_field(doc, "result.workflow", "id"),  # type: ignore[arg-type]
+        steps=[_step(step, f"result.workflow.steps[{i}]") for i, step in enumerate(steps)],
+        metadata=_mapping(_field(doc, "result.workflow", "metadata"), "result.workflow.metadata"),
+        name=doc.get("name", ""),  # type: ignore[arg-type]
+    )
+
+
+_LINK_FIELDS = ("step_id", "step_digest", "input_digest", "state_digest", "status", "hash")
+
+
+def _receipt(doc: Mapping[str, object]) -> Receipt:
+    links = []
+    for index, raw in enumerate(_sequence(_field(doc, "result.receipt", "links"), "result.receipt.links")):
+        where = f"result.receipt.links[{index}]"
+        link = _mapping(raw, where)
+        values = [_field(link, where, name) for name in _LINK_FIELDS]
+        for name, value in zip(_LINK_FIELDS, values):
+            if not isinstance(value, str):
+                raise InvalidDocumentError(f"{where}.{name}: expected a string, got {value!r}")
+        links.append(ReceiptLink(*values))  # type: ignore[arg-type]
+    texts = {}
+    for name in ("id", "workflow_digest", "initial_state_digest", "genesis", "head"):
+        value = _field(doc, "result.receipt", name)
+        if not isinstance(value, str):
+            raise InvalidDocumentError(f"result.receipt.{name}: expected a string, got {value!r}")
+        texts[name] = value
+    receipt = Receipt(texts["id"], texts["workflow_digest"], texts["initial_state_digest"], links)
+    if receipt.head != texts["head"] or receipt.genesis != texts["genesis"]:
+        raise InvalidDocumentError("result.receipt.head: does not match the recorded links")
+    steps = _field(doc, "result.receipt", "steps")
+    if steps != list(receipt.steps):
+        raise InvalidDocumentError("result.receipt.steps: does not match the recorded links")
+    return receipt
+

@@ -1,0 +1,206 @@
+"""What a run is made of: `StepSpec`, `WorkflowDefinition` and `ExecutionContext`, all frozen values."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+import attrs
+from pyrsistent import pmap
+
+from stepfold.errors import InvalidValueError
+from stepfold.state import State
+from stepfold.values import Params, Value, canonical_json, freeze, freeze_map, thaw
+
+__all__ = ["StepSpec", "WorkflowDefinition", "ExecutionContext", "HUMAN", "RUNTIME"]
+
+HUMAN = "human"
+"""The step kind that waits for a person's input."""
+
+RUNTIME = "runtime"
+"""The step kind that runs its operation straight away."""
+
+
+def _sha256_json(value: object) -> str:
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def _require_str(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidValueError(f"{where}: expected a string, got {type(value).__name__} {value!r}")
+    frozen = freeze(value, path=where)
+    assert isinstance(frozen, str)
+    return frozen
+
+
+@attrs.frozen(init=False)
+class StepSpec:
+    """One step: an `id`, a `kind` ("runtime" or "human" under the default policy) and a `payload`.
+
+    `payload["operation"]` names the operation the step runs; the other keys
+    are its arguments. The payload is frozen on construction, so plain dicts
+    may be passed and are never kept.
+    """
+
+    id: str
+    kind: str
+    payload: Params
+    digest: str = attrs.field(eq=False, repr=False)
+    """SHA-256 (hex) of the JCS encoding of `{"id", "kind", "payload"}`: the receipt's step digest."""
+
+    def __init__(self, id: str, kind: str, payload: Mapping[str, object] | None = None) -> None:
+        step_id = _require_str(id, "step id")
+        where = f"step {step_id!r}"
+        step_kind = _require_str(kind, f"{where} kind")
+        frozen = freeze_map({} if payload is None else payload, path=f"{where} payload")
+        operation = frozen.get("operation")
+        if "operation" in frozen and not isinstance(operation, str):
+            raise InvalidValueError(
+                f"{where} payload.operation: expected an operation name (a string), got {operation!r}"
+            )
+        digest = _sha256_json({"id": step_id, "kind": step_kind, "payload": frozen})
+        self.__attrs_init__(step_id, step_kind, frozen, digest)
+
+    @property
+    def operation(self) -> str | None:
+        """The operation this step names in its payload, or None."""
+        name = self.payload.get("operation")
+        return name if isinstance(name, str) else None
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON data `{"id", "kind", "payload"}` with sorted keys."""
+        return {"id": self.id, "kind": self.kind, "payload": thaw(self.payload)}
+
+
+def _to_step(value: object, index: int) -> StepSpec:
+    if isinstance(value, StepSpec):
+        return value
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - {"id", "kind", "payload"})
+        if unknown or "id" not in value or "kind" not in value:
+            raise InvalidValueError(
+                f"steps[{index}]: a step mapping needs 'id' and 'kind' (and optional 'payload'), "
+                f"got keys {sorted(map(str, value))}"
+            )
+        payload = value.get("payload", {})
+        if not isinstance(payload, Mapping):
+            raise InvalidValueError(f"steps[{index}].payload: expected a mapping, got {type(payload).__name__}")
+        return StepSpec(value["id"], value["kind"], payload)
+    raise InvalidValueError(
+        f"steps[{index}]: expected a StepSpec (or a mapping with id, kind, payload), "
+        f"got {type(value).__name__}"
+    )
+
+
+def _freeze_steps(value: object) -> tuple[StepSpec, ...]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidValueError(f"steps: expected a sequence of steps, got {type(value).__name__}")
+    return tuple(_to_step(step, index) for index, step in enumerate(value))
+
+
+def _freeze_metadata(value: object) -> Params:
+    return freeze_map(value, path="metadata")
+
+
+@attrs.frozen(init=False)
+class WorkflowDefinition:
+    """An ordered, immutable list of steps with an id (`name` is an alias) and metadata.
+
+    Step ids must be non-empty and unique (`InvalidValueError` names the
+    offending index); giving both `id` and `name` with different values is a
+    `ValueError`.
+    """
+
+    id: str
+    steps: tuple[StepSpec, ...]
+    metadata: Params
+    digest: str = attrs.field(eq=False, repr=False)
+    """SHA-256 (hex) of JCS `{"id", "metadata", "steps"}`: the receipt's workflow digest."""
+
+    def __init__(
+        self,
+        id: str = "",
+        steps: Iterable[StepSpec | Mapping[str, object]] = (),
+        metadata: Mapping[str, object] | None = None,
+        name: str = "",
+    ) -> None:
+        workflow_id = _require_str(id, "workflow id")
+        alias = _require_str(name, "workflow name")
+        if workflow_id and alias and workflow_id != alias:
+            raise InvalidValueError(
+                f"workflow: id {workflow_id!r} and name {alias!r} differ; name is an alias of id, give one"
+            )
+        workflow_id = workflow_id or alias
+        frozen_steps = _freeze_steps(steps)
+        seen: dict[str, int] = {}
+        for index, step in enumerate(frozen_steps):
+            if not step.id:
+                raise InvalidValueError(f"workflow {workflow_id!r} steps[{index}]: step id is empty")
+            if step.id in seen:
+                raise InvalidValueError(
+                    f"workflow {workflow_id!r} steps[{index}]: duplicate step id {step.id!r} "
+                    f"(first used at steps[{seen[step.id]}]); step ids must be unique"
+                )
+            seen[step.id] = index
+        frozen_metadata = _freeze_metadata({} if metadata is None else metadata)
+        digest = _sha256_json(
+            {"id": workflow_id, "metadata": frozen_metadata, "steps": [_step_json(s) for s in frozen_steps]}
+        )
+        self.__attrs_init__(workflow_id, frozen_steps, frozen_metadata, digest)
+
+    @property
+    def name(self) -> str:
+        """Alias of `id`."""
+        return self.id
+
+    def step(self, step_id: str) -> StepSpec:
+        """The step with this id; `KeyError` naming the known ids when there is none."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(f"workflow {self.id!r} has no step {step_id!r}; steps: {[s.id for s in self.steps]}")
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON data `{"id", "metadata", "name", "steps"}` with sorted keys."""
+        return {
+            "id": self.id,
+            "metadata": thaw(self.metadata),
+            "name": self.id,
+            "steps": [step.to_dict() for step in self.steps],
+        }
+
+
+def _step_json(step: StepSpec) -> Mapping[str, Value]:
+    return pmap({"id": step.id, "kind": step.kind, "payload": step.payload})
+
+
+def _to_state(value: object) -> State:
+    if isinstance(value, State):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidValueError(
+            f"initial_state: expected a mapping with string keys, got {type(value).__name__}"
+        )
+    return State(value, path="initial_state")
+
+
+def _freeze_inputs(value: object) -> Params:
+    return freeze_map(value, path="inputs")
+
+
+def _freeze_context_metadata(value: object) -> Params:
+    return freeze_map(value, path="metadata")
+
+
+@attrs.frozen
+class ExecutionContext:
+    """What a run starts from: the initial state, the human inputs by step id, and metadata.
+
+    `inputs[step_id]` is the value a person supplied for that human step
+    (`None` counts as given). Plain dicts are frozen on construction.
+    """
+
+    initial_state: State = attrs.field(factory=State, converter=_to_state)
+    inputs: Params = attrs.field(factory=pmap, converter=_freeze_inputs)
+    metadata: Params = attrs.field(factory=pmap, converter=_freeze_context_metadata)
+
