@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from stepfold import ExecutionContext, State, StepSpec, WorkflowDefinition
+from stepfold import ExecutionContext, OrchestrationResult, State, StepSpec, WorkflowDefinition, resume, run_workflow
 from stepfold.values import MAX_SAFE_INTEGER
 
 __all__ = [
@@ -17,7 +17,7 @@ __all__ = [
     "runtime_workflows",
 ]
 
-keys = st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+keys = st.text(st.characters(codec="utf-8"), max_size=8)
 """State keys: any valid Unicode, including the empty string."""
 
 small_keys = st.sampled_from(["a", "b", "c", "count", "log", "x", "y", "é", "\U0001f600", "\ue000"])
@@ -28,7 +28,7 @@ scalars = st.one_of(
     st.booleans(),
     st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=12),
+    st.text(st.characters(codec="utf-8"), max_size=12),
 )
 """Every kind of scalar in the domain."""
 
@@ -94,3 +94,53 @@ def human_workflows(draw: st.DrawFn) -> WorkflowDefinition:
 
 contexts = st.builds(lambda s: ExecutionContext(initial_state=s), plain_states)
 """Contexts with a generated initial state and no inputs."""
+
+
+_task_ids = st.sampled_from([f"t{n}" for n in range(8)])
+_daily_dates = st.sampled_from(["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02", "2026-03-10"])
+
+
+@st.composite
+def daily_tasks(draw: st.DrawFn) -> dict[str, object]:
+    """One valid daily-loop task; few priorities and due dates, so ties are common."""
+    return {
+        "id": draw(_task_ids),
+        "title": draw(st.text(max_size=6)),
+        "priority": draw(st.integers(-1, 2)),
+        "due": draw(st.one_of(st.none(), _daily_dates)),
+        "done": draw(st.booleans()),
+    }
+
+
+@st.composite
+def daily_states(draw: st.DrawFn) -> dict[str, object]:
+    """A plain initial state for the daily loop: unique-id `tasks` and a `journal`, either possibly empty."""
+    tasks = draw(st.lists(daily_tasks(), max_size=8, unique_by=lambda task: task["id"]))
+    journal = draw(
+        st.lists(st.fixed_dictionaries({"date": _daily_dates, "text": st.text(max_size=6)}), max_size=5)
+    )
+    return {"tasks": tasks, "journal": journal}
+
+
+daily_params = st.fixed_dictionaries(
+    {},
+    optional={"date": _daily_dates, "max_priorities": st.integers(0, 5)},
+)
+"""Valid daily-loop params: an optional date and an optional max_priorities."""
+
+
+@st.composite
+def results(draw: st.DrawFn) -> OrchestrationResult:
+    """Completed, failed and suspended results, some of them resumed."""
+    if draw(st.booleans()):
+        return run_workflow(draw(runtime_workflows()), ExecutionContext(initial_state=draw(plain_states)))
+    workflow = draw(human_workflows())
+    humans = [s.id for s in workflow.steps if s.kind == "human"]
+    given_ids = draw(st.lists(st.sampled_from(humans), unique=True))
+    inputs = {step_id: draw(plain_values) for step_id in given_ids}
+    context = ExecutionContext(initial_state=draw(plain_states), inputs=inputs, metadata={"by": "test"})
+    result = run_workflow(workflow, context)
+    if result.status == "suspended" and draw(st.booleans()):
+        assert result.pending_step_id is not None
+        result = resume(result, {result.pending_step_id: draw(plain_values)})
+    return result

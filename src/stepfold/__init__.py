@@ -20,7 +20,8 @@ from stepfold.receipt import Receipt, ReceiptLink
 from stepfold.registry import MISSION_REGISTRY, mission_operations, register_mission, run_mission
 from stepfold.result import OrchestrationResult
 from stepfold.state import State, StateDelta, state_delta
-from stepfold.values import MAX_DEPTH, Value, canonical_json, freeze, thaw, values_equal
+from stepfold.values import MAX_DEPTH, Params, Value, canonical_json, freeze, thaw, values_equal
+from stepfold.verification import Mismatch, Verification, verify
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = [
@@ -35,12 +36,14 @@ __all__ = [
     "Lineage",
     "LineageEntry",
     "MAX_DEPTH",
+    "Mismatch",
     "MISSION_REGISTRY",
     "Mission",
     "MissionSpec",
     "Operation",
     "OperationError",
     "Operations",
+    "Params",
     "OrchestrationResult",
     "Orchestrator",
     "Policy",
@@ -53,6 +56,7 @@ __all__ = [
     "TIER2_POLICY",
     "UnknownMissionError",
     "Value",
+    "Verification",
     "WorkflowDefinition",
     "build_workflow",
     "canonical_json",
@@ -66,4 +70,5 @@ __all__ = [
     "state_delta",
     "thaw",
     "values_equal",
+    "verify",
 ]

@@ -45,7 +45,7 @@ def lookup_builder(name: str) -> Builder:
 def build_workflow(spec: MissionSpec, *, policy: Policy = TIER2_POLICY) -> WorkflowDefinition:
     """Build the workflow for a mission spec, purely and deterministically, and check it against `policy`.
 
-    Every param is kept in `metadata["params"]`. An unknown type raises
+    Every param is kept in `metadata["params"]`, and the mission's name in `metadata["mission"]`. An unknown type raises
     `UnknownMissionError` (a `ValueError` naming the known types); a workflow
     beyond the policy raises `AntiFailurePlanningError`.
     """
@@ -58,7 +58,9 @@ def build_workflow(spec: MissionSpec, *, policy: Policy = TIER2_POLICY) -> Workf
             f"mission {spec.type!r}: its builder returned {type(workflow).__name__}, not a WorkflowDefinition"
         )
     workflow = WorkflowDefinition(
-        id=workflow.id, steps=workflow.steps, metadata=workflow.metadata.set("params", spec.params)
+        id=workflow.id,
+        steps=workflow.steps,
+        metadata=workflow.metadata.set("mission", spec.type).set("params", spec.params),
     )
     try:
         check_workflow(workflow, policy, None)

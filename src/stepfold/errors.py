@@ -11,6 +11,8 @@ __all__ = [
     "UnknownMissionError",
     "OperationError",
     "InvalidDocumentError",
+    "StoreError",
+    "RunNotFoundError",
 ]
 
 
@@ -48,3 +50,11 @@ class OperationError(StepfoldError):
 
 class InvalidDocumentError(InvalidValueError):
     """A serialised result (from `to_dict`) that cannot be read back; the message names the field."""
+
+
+class StoreError(StepfoldError):
+    """A run store that cannot be opened or read: not a stepfold store, a newer format, corrupt data."""
+
+
+class RunNotFoundError(StoreError, LookupError):
+    """No run with that id (or id prefix) in the store; the message names the id."""

@@ -11,10 +11,10 @@ from stepfold.errors import InvalidDocumentError, InvalidValueError
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
 from stepfold.receipt import Receipt, ReceiptLink
 from stepfold.state import State, StateDelta, state_delta
-from stepfold.values import freeze, thaw
-from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
+from stepfold.values import freeze, thaw, values_identical
+from stepfold.workflow import HUMAN, ExecutionContext, StepSpec, WorkflowDefinition
 
-__all__ = ["OrchestrationResult", "RESULT_FORMAT", "STATUSES"]
+__all__ = ["OrchestrationResult", "RESULT_FORMAT", "STATUSES", "read_result"]
 
 RESULT_FORMAT = "stepfold/result/1"
 """The `format` tag of a `to_dict()` document."""
@@ -77,10 +77,12 @@ class OrchestrationResult:
             return None
         return self.workflow.steps[len(self.lineage.entries)].id
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, *, include_states: bool = True) -> dict[str, object]:
         """Plain JSON data, keys sorted at every level; holds the initial and final states plus each step's changes.
 
-        Its size is O(state + changes), never O(steps x state).
+        Its size is O(state + changes), never O(steps x state). With
+        `include_states=False` the two whole states are None (a store that
+        keeps states by digest uses this, so saving costs O(changes)).
         """
         entries = []
         previous = self.lineage.initial_state
@@ -100,13 +102,13 @@ class OrchestrationResult:
             "error_message": self.error_message,
             "executed_steps": [step.to_dict() for step in self.executed_steps],
             "failed_step_id": self.failed_step_id,
-            "final_state": self.final_state.to_dict(),
+            "final_state": self.final_state.to_dict() if include_states else None,
             "format": RESULT_FORMAT,
             "id": self.id,
             "lineage": {
                 "entries": entries,
                 "executed_step_ids": list(self.lineage.executed_step_ids),
-                "initial_state": self.lineage.initial_state.to_dict(),
+                "initial_state": self.lineage.initial_state.to_dict() if include_states else None,
                 "workflow_id": self.lineage.workflow_id,
             },
             "pending_step_id": self.pending_step_id,
@@ -124,24 +126,45 @@ class OrchestrationResult:
         that disagree with the lineage) raises `InvalidDocumentError` naming
         the field. It does not re-check hashes: that is `verify`'s job.
         """
-        return _Reader(document).result()
+        result, recorded_final = read_result(document)
+        if recorded_final != result.final_state:
+            raise InvalidDocumentError(
+                f"result.final_state: digest {recorded_final.digest[:12]} disagrees with the lineage's last state "
+                f"{result.final_state.digest[:12]}"
+            )
+        return result
+
+
+def read_result(
+    document: Mapping[str, object], *, states: tuple[State, State] | None = None
+) -> tuple[OrchestrationResult, State]:
+    """Read a `to_dict()` document into a result and the final state it records, without comparing the two.
+
+    `from_dict` refuses a document whose final state disagrees with its
+    lineage; `verify` reads with this instead, so that it can name the step
+    whose recorded state is wrong before it blames the final state.
+    `states`, when given, stands in for the document's initial and final
+    states (a store that keeps states by digest passes them, already built).
+    """
+    return _Reader(document, states).result()
 
 
 class _Reader:
     """Reads a document field by field, naming the path of the first thing wrong."""
 
-    def __init__(self, document: object) -> None:
-        self.document = _mapping(document, "result")
+    def __init__(self, document: object, states: tuple[State, State] | None) -> None:
+        self.document = _record(document, "result", _TOP_KEYS)
+        self.states = states
 
-    def result(self) -> OrchestrationResult:
+    def result(self) -> tuple[OrchestrationResult, State]:
         doc = self.document
         fmt = _field(doc, "result", "format")
         if fmt != RESULT_FORMAT:
             raise InvalidDocumentError(f"result.format: expected {RESULT_FORMAT!r}, got {fmt!r}")
-        workflow = _build("result.workflow", lambda: _workflow(_mapping(_field(doc, "result", "workflow"), "result.workflow")))
-        lineage_doc = _mapping(_field(doc, "result", "lineage"), "result.lineage")
-        context_doc = _mapping(_field(doc, "result", "context"), "result.context")
-        initial = _build(
+        workflow = _build("result.workflow", lambda: _workflow(_record(_field(doc, "result", "workflow"), "result.workflow", _WORKFLOW_KEYS)))
+        lineage_doc = _record(_field(doc, "result", "lineage"), "result.lineage", _LINEAGE_KEYS)
+        context_doc = _record(_field(doc, "result", "context"), "result.context", _CONTEXT_KEYS)
+        initial = self.states[0] if self.states is not None else _build(
             "result.lineage.initial_state",
             lambda: State(_mapping(_field(lineage_doc, "result.lineage", "initial_state"), "result.lineage.initial_state")),
         )
@@ -164,7 +187,7 @@ class _Reader:
         for index, (step_doc, entry_doc) in enumerate(zip(steps_doc, entries_doc)):
             where = f"result.lineage.entries[{index}]"
             step = _build(f"result.executed_steps[{index}]", lambda: _step(step_doc, f"result.executed_steps[{index}]"))
-            entry_map = _mapping(entry_doc, where)
+            entry_map = _record(entry_doc, where, _ENTRY_KEYS)
             if _field(entry_map, where, "step_id") != step.id:
                 raise InvalidDocumentError(
                     f"{where}.step_id: {entry_map['step_id']!r} does not match executed step {step.id!r}"
@@ -172,18 +195,21 @@ class _Reader:
             status = _field(entry_map, where, "status")
             if status not in (COMPLETED, FAILED):
                 raise InvalidDocumentError(f"{where}.status: expected 'completed' or 'failed', got {status!r}")
-            changes = _mapping(_field(entry_map, where, "changes"), f"{where}.changes")
+            changes = _record(_field(entry_map, where, "changes"), f"{where}.changes", _CHANGES_KEYS)
             delta = _build(
                 f"{where}.changes",
                 lambda: StateDelta(_field(changes, f"{where}.changes", "set"), _field(changes, f"{where}.changes", "removed")),
             )
             if status == FAILED and delta:
                 raise InvalidDocumentError(f"{where}.changes: a failed step changes nothing")
+            _check_delta(state, delta, f"{where}.changes")
             state = state.apply(delta)
             given = _build(f"{where}.input", lambda: freeze(_field(entry_map, where, "input"), path=f"{where}.input"))
+            if step.kind != HUMAN and given is not None:
+                raise InvalidDocumentError(f"{where}.input: a {step.kind} step takes no input, got {given!r}")
             entries.append(LineageEntry(step, given, state, str(status)))
         lineage = Lineage(str(_field(lineage_doc, "result.lineage", "workflow_id")), initial, entries)
-        receipt = _build("result.receipt", lambda: _receipt(_mapping(_field(doc, "result", "receipt"), "result.receipt")))
+        receipt = _build("result.receipt", lambda: _receipt(_record(_field(doc, "result", "receipt"), "result.receipt", _RECEIPT_KEYS)))
         status = _field(doc, "result", "status")
         if status not in STATUSES:
             raise InvalidDocumentError(f"result.status: expected one of {list(STATUSES)}, got {status!r}")
@@ -192,7 +218,22 @@ class _Reader:
             raise InvalidDocumentError(f"result.error_message: expected a string or null, got {message!r}")
         result = OrchestrationResult(workflow, context, lineage, receipt, str(status), message)
         _check_derived(doc, result)
-        return result
+        if self.states is not None:
+            return result, self.states[1]
+        recorded = _mapping(_field(doc, "result", "final_state"), "result.final_state")
+        return result, _build("result.final_state", lambda: State(recorded))
+
+
+def _check_delta(state: State, delta: StateDelta, where: str) -> None:
+    """A recorded delta holds only real changes, so every edit to it changes a state digest."""
+    for key in delta.removed:
+        if key not in state:
+            raise InvalidDocumentError(f"{where}.removed: {key!r} is not in the state before this step")
+        if key in delta.set:
+            raise InvalidDocumentError(f"{where}: {key!r} is both set and removed")
+    for key, value in delta.set.items():
+        if key in state and values_identical(state[key], value):
+            raise InvalidDocumentError(f"{where}.set: {key!r} already has this value; not a change")
 
 
 def _check_derived(doc: Mapping[str, object], result: OrchestrationResult) -> None:
@@ -207,19 +248,18 @@ def _check_derived(doc: Mapping[str, object], result: OrchestrationResult) -> No
             raise InvalidDocumentError(
                 f"result.{key}: {doc[key]!r} disagrees with the lineage, which gives {expected!r}"
             )
+    recorded_ids = _field(_mapping(doc["lineage"], "result.lineage"), "result.lineage", "executed_step_ids")
+    if recorded_ids != list(result.lineage.executed_step_ids):
+        raise InvalidDocumentError(
+            f"result.lineage.executed_step_ids: {recorded_ids!r} disagrees with the entries "
+            f"{list(result.lineage.executed_step_ids)!r}"
+        )
     if result.lineage.workflow_id != result.id:
         raise InvalidDocumentError(
             f"result.lineage.workflow_id: {result.lineage.workflow_id!r} is not the workflow id {result.id!r}"
         )
     if result.receipt.id != result.id:
         raise InvalidDocumentError(f"result.receipt.id: {result.receipt.id!r} is not the workflow id {result.id!r}")
-    recorded = _mapping(_field(doc, "result", "final_state"), "result.final_state")
-    final = _build("result.final_state", lambda: State(recorded))
-    if final != result.final_state:
-        raise InvalidDocumentError(
-            f"result.final_state: digest {final.digest[:12]} disagrees with the lineage's last state "
-            f"{result.final_state.digest[:12]}"
-        )
     if result.status == COMPLETED and len(result.lineage.entries) != len(result.workflow.steps):
         raise InvalidDocumentError("result.status: 'completed' but not every step of the workflow ran")
 
@@ -231,6 +271,28 @@ def _build(where: str, make: Callable[[], T]) -> T:
         raise
     except (InvalidValueError, ValueError, TypeError, KeyError) as exc:
         raise InvalidDocumentError(f"{where}: {exc}") from None
+
+
+_TOP_KEYS = frozenset({
+    "context", "error_message", "executed_steps", "failed_step_id", "final_state", "format", "id", "lineage",
+    "pending_step_id", "receipt", "status", "success", "workflow",
+})
+_WORKFLOW_KEYS = frozenset({"id", "metadata", "name", "steps"})
+_LINEAGE_KEYS = frozenset({"entries", "executed_step_ids", "initial_state", "workflow_id"})
+_CONTEXT_KEYS = frozenset({"inputs", "metadata"})
+_ENTRY_KEYS = frozenset({"changes", "input", "status", "step_id"})
+_CHANGES_KEYS = frozenset({"removed", "set"})
+_RECEIPT_KEYS = frozenset({"genesis", "head", "id", "initial_state_digest", "links", "steps", "workflow_digest"})
+_STEP_KEYS = frozenset({"id", "kind", "payload"})
+
+
+def _record(value: object, where: str, keys: frozenset[str]) -> Mapping[str, object]:
+    """A mapping with no keys beyond `keys`: anything extra in a verified document is refused."""
+    mapping = _mapping(value, where)
+    extra = sorted(str(key) for key in mapping if key not in keys)
+    if extra:
+        raise InvalidDocumentError(f"{where}: unexpected keys {extra}; expected only {sorted(keys)}")
+    return mapping
 
 
 def _mapping(value: object, where: str) -> Mapping[str, object]:
@@ -252,7 +314,7 @@ def _field(mapping: Mapping[str, object], where: str, key: str) -> object:
 
 
 def _step(value: object, where: str) -> StepSpec:
-    step = _mapping(value, where)
+    step = _record(value, where, _STEP_KEYS)
     payload = _mapping(_field(step, where, "payload"), f"{where}.payload")
     return StepSpec(_field(step, where, "id"), _field(step, where, "kind"), payload)  # type: ignore[arg-type]
 
@@ -263,7 +325,7 @@ def _workflow(doc: Mapping[str, object]) -> WorkflowDefinition:
         id=_field(doc, "result.workflow", "id"),  # type: ignore[arg-type]
         steps=[_step(step, f"result.workflow.steps[{i}]") for i, step in enumerate(steps)],
         metadata=_mapping(_field(doc, "result.workflow", "metadata"), "result.workflow.metadata"),
-        name=doc.get("name", ""),  # type: ignore[arg-type]
+        name=_field(doc, "result.workflow", "name"),  # type: ignore[arg-type]
     )
 
 
@@ -274,7 +336,7 @@ def _receipt(doc: Mapping[str, object]) -> Receipt:
     links = []
     for index, raw in enumerate(_sequence(_field(doc, "result.receipt", "links"), "result.receipt.links")):
         where = f"result.receipt.links[{index}]"
-        link = _mapping(raw, where)
+        link = _record(raw, where, frozenset(_LINK_FIELDS))
         values = [_field(link, where, name) for name in _LINK_FIELDS]
         for name, value in zip(_LINK_FIELDS, values):
             if not isinstance(value, str):

@@ -44,6 +44,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 128
 """Deepest container nesting `freeze` accepts; deeper data is refused, never a RecursionError."""
 
+_PVECTOR_TYPE: type = type(pvector())  # the concrete (C) class; `PVector` itself is an ABC, slower to test against
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined,unused-ignore]
 
@@ -96,6 +97,10 @@ def _freeze(obj: object, depth: int, active: set[int]) -> Value:
         if math.isfinite(obj):  # type: ignore[arg-type]
             return obj  # type: ignore[return-value]
         raise _Refusal(f"{obj} is not allowed (only finite numbers)")
+    if t is dict or t is PMap:
+        return _freeze_mapping(obj, depth, active)  # type: ignore[arg-type]
+    if t is list or t is _PVECTOR_TYPE or t is tuple:
+        return _freeze_sequence(obj, depth, active)  # type: ignore[arg-type]
     if isinstance(obj, Mapping):
         return _freeze_mapping(obj, depth, active)
     if isinstance(obj, (list, tuple, PVector)):
@@ -138,12 +143,15 @@ def _freeze_mapping(obj: Mapping[object, object], depth: int, active: set[int]) 
     out: dict[str, Value] = {}
     unchanged = isinstance(obj, PMap)
     for key, item in obj.items():
-        if not isinstance(key, str):
+        if type(key) is str and key.isascii():
+            name = key
+        elif not isinstance(key, str):
             raise _Refusal(f"mapping keys must be strings, got {type(key).__name__} {key!r}")
-        try:
-            name = _check_str(key if type(key) is str else str(key))
-        except _Refusal as refusal:
-            raise _Refusal(f"key {key!r}: {refusal.message}") from None
+        else:
+            try:
+                name = _check_str(key if type(key) is str else str(key))
+            except _Refusal as refusal:
+                raise _Refusal(f"key {key!r}: {refusal.message}") from None
         try:
             frozen = _freeze(item, depth + 1, active)
         except _Refusal as refusal:
@@ -230,7 +238,7 @@ def _sorted_keys(mapping: Mapping[str, object]) -> list[str]:
 def _encode_float(x: float) -> str:
     if x == 0:
         return "0"
-    if x.is_integer() and abs(x) < 1e21:
+    if x.is_integer() and abs(x) < 2**53:  # exact below 2**53; above it JCS wants the shortest digits
         return str(int(x))
     text = repr(abs(x))
     sign = "-" if x < 0 else ""
@@ -263,16 +271,22 @@ def _encode_float(x: float) -> str:
 
 def _encode(value: object) -> str:
     t = type(value)
-    if isinstance(value, str) and t is str:
-        return _encode_str(value)
+    if t is str:
+        return _encode_str(value)  # type: ignore[arg-type]
+    if t is int:
+        return int.__repr__(value)
+    if t is PMap or t is dict:
+        return "{" + ",".join(
+            _encode_str(key) + ":" + _encode(value[key]) for key in _sorted_keys(value)  # type: ignore[index,arg-type]
+        ) + "}"
+    if t is _PVECTOR_TYPE or t is list or t is tuple:
+        return "[" + ",".join(map(_encode, value)) + "]"  # type: ignore[call-overload]
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, int) and t is int:
-        return int.__repr__(value)
     if isinstance(value, float) and t is float:
         return _encode_float(value)
     if isinstance(value, Mapping):

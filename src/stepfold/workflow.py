@@ -174,7 +174,7 @@ def _step_json(step: StepSpec) -> Mapping[str, Value]:
     return pmap({"id": step.id, "kind": step.kind, "payload": step.payload})
 
 
-def _to_state(value: object) -> State:
+def _to_state(value: Mapping[str, object]) -> State:
     if isinstance(value, State):
         return value
     if not isinstance(value, Mapping):
@@ -184,11 +184,11 @@ def _to_state(value: object) -> State:
     return State(value, path="initial_state")
 
 
-def _freeze_inputs(value: object) -> Params:
+def _freeze_inputs(value: Mapping[str, object]) -> Params:
     return freeze_map(value, path="inputs")
 
 
-def _freeze_context_metadata(value: object) -> Params:
+def _freeze_context_metadata(value: Mapping[str, object]) -> Params:
     return freeze_map(value, path="metadata")
 
 

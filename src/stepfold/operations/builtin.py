@@ -7,7 +7,7 @@ from pyrsistent import PMap, PVector, pvector
 from stepfold.errors import OperationError
 from stepfold.operations.base import argument, describe, is_number, number_argument, str_argument
 from stepfold.state import State
-from stepfold.values import format_path
+from stepfold.values import canonical_json, format_path
 from stepfold.workflow import StepSpec
 
 __all__ = ["noop", "fail", "set_value", "delete", "merge", "increment", "append", "copy", "record"]
@@ -21,7 +21,7 @@ def noop(state: State, step: StepSpec) -> State:
 def fail(state: State, step: StepSpec) -> State:
     """Always fail the step; `payload["reason"]` appears in the error message."""
     reason = argument(step, "reason", "failed on purpose (operation 'fail')")
-    raise OperationError(str(reason))
+    raise OperationError(reason if isinstance(reason, str) else canonical_json(reason).decode("utf-8"))
 
 
 def set_value(state: State, step: StepSpec) -> State:

@@ -63,6 +63,7 @@ def _list_at(state: State, key: str) -> PVector[Value]:
 
 def _tasks(state: State) -> list[_Task]:
     tasks = []
+    seen: dict[object, int] = {}
     for index, raw in enumerate(_list_at(state, "tasks")):
         where = format_path("state", ["tasks", index])
         if not isinstance(raw, PMap):
@@ -70,6 +71,9 @@ def _tasks(state: State) -> list[_Task]:
         task_id = raw.get("id")
         if not isinstance(task_id, (str, int)) or isinstance(task_id, bool):
             raise OperationError(f"{where}.id: expected a string or int id, got {describe(task_id)}")
+        if task_id in seen:
+            raise OperationError(f"{where}.id: {task_id!r} is already the id of state.tasks[{seen[task_id]}]")
+        seen[task_id] = index
         priority = raw.get("priority", 0)
         if not isinstance(priority, (int, float)) or isinstance(priority, bool):
             raise OperationError(f"{where}.priority: expected a number, got {describe(priority)}")

@@ -1,0 +1,229 @@
+"""Laws of the fold: determinism, non-mutation, lineage prefixes, checks before running, resume."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stepfold import (
+    DEFAULT_OPERATIONS,
+    TIER2_POLICY,
+    AntiFailureViolation,
+    EnvelopeViolation,
+    ExecutionContext,
+    InvalidValueError,
+    Orchestrator,
+    Policy,
+    State,
+    StepfoldError,
+    StepSpec,
+    WorkflowDefinition,
+    resume,
+    run_workflow,
+)
+from stepfold.operations import Operation
+from tests.strategies import human_workflows, plain_states, plain_values, runtime_workflows
+
+
+def _inputs_for(workflow: WorkflowDefinition, values: list[object]) -> dict[str, object]:
+    humans = [step.id for step in workflow.steps if step.kind == "human"]
+    return dict(zip(humans, values))
+
+
+@given(runtime_workflows(), plain_states)
+def test_fold_is_deterministic(workflow: WorkflowDefinition, state: dict[str, object]) -> None:
+    first = run_workflow(workflow, ExecutionContext(initial_state=state))
+    second = run_workflow(workflow, ExecutionContext(initial_state=state))
+    assert first.to_dict() == second.to_dict()
+    assert first.receipt.head == second.receipt.head
+
+
+@given(human_workflows(), plain_states, st.lists(plain_values, min_size=2, max_size=2))
+def test_inputs_are_never_mutated(
+    workflow: WorkflowDefinition, state: dict[str, object], values: list[object]
+) -> None:
+    inputs = _inputs_for(workflow, values)
+    metadata: dict[str, object] = {"tags": ["a", {"b": [1]}]}
+    snapshot = copy.deepcopy((state, inputs, metadata))
+    context = ExecutionContext(initial_state=state, inputs=inputs, metadata=metadata)
+    result = run_workflow(workflow, context)
+    # Mutating what came back must not reach what went in, and running must not have touched it.
+    result.to_dict()["final_state"]["x"] = "changed"  # type: ignore[index]
+    assert (state, inputs, metadata) == snapshot
+    assert context.initial_state == snapshot[0]
+
+
+@given(runtime_workflows(), plain_states)
+def test_lineage_entry_is_the_state_after_that_prefix(workflow: WorkflowDefinition, state: dict[str, object]) -> None:
+    result = run_workflow(workflow, ExecutionContext(initial_state=state))
+    for index, entry in enumerate(result.lineage.entries):
+        prefix = WorkflowDefinition(id=workflow.id, steps=workflow.steps[: index + 1])
+        partial = run_workflow(prefix, ExecutionContext(initial_state=state))
+        assert entry.state == partial.final_state
+        assert entry.state.to_dict() == partial.final_state.to_dict()
+
+
+def _recording_operations(calls: list[str]) -> Mapping[str, Operation]:
+    def spy(name: str, operation: Operation) -> Operation:
+        def wrapped(state: State, step: StepSpec) -> State:
+            calls.append(name)
+            return operation(state, step)
+
+        return wrapped
+
+    return {name: spy(name, op) for name, op in DEFAULT_OPERATIONS.items()}
+
+
+@st.composite
+def violating_workflows(draw: st.DrawFn) -> tuple[WorkflowDefinition, type[StepfoldError]]:
+    """A workflow that breaks exactly one rule, with the error it must raise."""
+    base = list(draw(runtime_workflows(max_steps=4)).steps)
+    rule = draw(st.sampled_from(["kind", "operation", "missing-operation", "too-many", "too-many-human"]))
+    position = draw(st.integers(0, len(base)))
+    if rule == "kind":
+        base.insert(position, StepSpec("odd", draw(st.sampled_from(["batch", "", "Runtime", "robot"])), {"operation": "noop"}))
+        expected: type[StepfoldError] = EnvelopeViolation
+    elif rule == "operation":
+        base.insert(position, StepSpec("typo", "runtime", {"operation": draw(st.sampled_from(["sett", "Noop", "nop", ""]))}))
+        expected = EnvelopeViolation
+    elif rule == "missing-operation":
+        base.insert(position, StepSpec("bare", "runtime", {}))
+        expected = EnvelopeViolation
+    elif rule == "too-many":
+        base += [StepSpec(f"extra{i}", "runtime", {"operation": "noop"}) for i in range(6 - len(base))]
+        expected = AntiFailureViolation
+    else:
+        base = base[:2] + [StepSpec(f"h{i}", "human", {}) for i in range(3)]
+        expected = AntiFailureViolation
+    return WorkflowDefinition(id="bad", steps=base), expected
+
+
+@given(violating_workflows(), plain_states)
+def test_policy_violation_raises_before_any_operation(
+    case: tuple[WorkflowDefinition, type[StepfoldError]], state: dict[str, object]
+) -> None:
+    workflow, expected = case
+    calls: list[str] = []
+    with pytest.raises(expected):
+        run_workflow(workflow, ExecutionContext(initial_state=state), operations=_recording_operations(calls))
+    assert calls == []
+
+
+@given(human_workflows(), plain_states, st.lists(plain_values, min_size=2, max_size=2), st.data())
+def test_resume_equals_upfront_inputs(
+    workflow: WorkflowDefinition, state: dict[str, object], values: list[object], data: st.DataObject
+) -> None:
+    inputs = _inputs_for(workflow, values)
+    upfront = run_workflow(workflow, ExecutionContext(initial_state=state, inputs=inputs))
+    # Deliver the inputs in batches, any split, resuming after each suspension.
+    order = data.draw(st.permutations(sorted(inputs)))
+    cut = data.draw(st.integers(0, len(order)))
+    result = run_workflow(workflow, ExecutionContext(initial_state=state, inputs={k: inputs[k] for k in order[:cut]}))
+    remaining = {k: inputs[k] for k in order[cut:]}
+    while result.status == "suspended":
+        pending = result.pending_step_id
+        assert pending is not None and pending in remaining
+        result = resume(result, {pending: remaining.pop(pending)})
+    if remaining:
+        # A step failed before the run reached these human steps: nothing was left to resume.
+        assert result.status == upfront.status == "failed"
+        delivered = {k: v for k, v in inputs.items() if k not in remaining}
+        upfront = run_workflow(workflow, ExecutionContext(initial_state=state, inputs=delivered))
+    assert result.to_dict() == upfront.to_dict()
+    assert result.receipt.head == upfront.receipt.head
+
+
+def test_failed_step_halts_the_run() -> None:
+    workflow = WorkflowDefinition(
+        id="w",
+        steps=[
+            StepSpec("a", "runtime", {"operation": "set", "key": "k", "value": 1}),
+            StepSpec("b", "runtime", {"operation": "increment", "key": "k", "by": "x"}),
+            StepSpec("c", "runtime", {"operation": "set", "key": "never", "value": 1}),
+        ],
+    )
+    result = run_workflow(workflow)
+    assert (result.status, result.success, result.failed_step_id) == ("failed", False, "b")
+    assert [s.id for s in result.executed_steps] == ["a", "b"]
+    assert result.final_state == {"k": 1}
+    assert result.lineage.entries[-1].state == result.final_state
+    assert result.error_message is not None
+    assert "'b'" in result.error_message and "'increment'" in result.error_message
+    assert "OperationError" in result.error_message and "'by'" in result.error_message
+
+
+def test_human_step_suspends_without_input() -> None:
+    workflow = WorkflowDefinition(
+        id="w",
+        steps=[
+            StepSpec("a", "runtime", {"operation": "set", "key": "k", "value": 1}),
+            StepSpec("ask", "human", {}),
+            StepSpec("b", "runtime", {"operation": "copy", "source": "ask", "target": "copied"}),
+        ],
+    )
+    suspended = run_workflow(workflow)
+    assert (suspended.status, suspended.success, suspended.pending_step_id) == ("suspended", True, "ask")
+    assert [s.id for s in suspended.executed_steps] == ["a"]
+    done = resume(suspended, {"ask": None})
+    assert done.status == "completed"
+    assert done.final_state == {"k": 1, "ask": None, "copied": None}
+    assert done.executed_steps[1].payload["input"] is None
+    assert done.lineage.entries[1].input is None and done.lineage.entries[1].took_input
+
+
+def test_resume_refuses_a_run_that_is_not_suspended() -> None:
+    result = run_workflow(WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "noop"})]))
+    with pytest.raises(StepfoldError, match="completed; only a suspended run"):
+        resume(result, {})
+
+
+def test_resume_refuses_to_change_a_recorded_input() -> None:
+    workflow = WorkflowDefinition(id="w", steps=[StepSpec("h1", "human", {}), StepSpec("h2", "human", {})])
+    first = run_workflow(workflow, ExecutionContext(inputs={"h1": 1}))
+    assert first.pending_step_id == "h2"
+    with pytest.raises(InvalidValueError, match=r'inputs.h1: step .h1. already has the input'):
+        resume(first, {"h1": 2, "h2": 3})
+    assert resume(first, {"h1": 1, "h2": 3}).status == "completed"
+
+
+def test_unknown_input_step_is_refused_before_running() -> None:
+    workflow = WorkflowDefinition(id="w", steps=[StepSpec("ask", "human", {})])
+    with pytest.raises(InvalidValueError, match=r"inputs.aks: workflow 'w' has no human step 'aks'"):
+        run_workflow(workflow, ExecutionContext(inputs={"aks": True}))
+
+
+def test_orchestrator_binds_policy_and_operations() -> None:
+    def shout(state: State, step: StepSpec) -> State:
+        return state.set("shout", "HEY")
+
+    orchestrator = Orchestrator(policy=Policy(max_steps=1), operations=DEFAULT_OPERATIONS.set("shout", shout))
+    workflow = WorkflowDefinition(id="w", steps=[StepSpec("s", "runtime", {"operation": "shout"})])
+    assert orchestrator.run_workflow(workflow, ExecutionContext()).final_state == {"shout": "HEY"}
+    with pytest.raises(AntiFailureViolation):
+        orchestrator.run_workflow(WorkflowDefinition(id="w", steps=[workflow.steps[0], StepSpec("t", "runtime", {"operation": "noop"})]))
+    assert Orchestrator().policy == TIER2_POLICY
+
+
+def test_ids_agree() -> None:
+    result = run_workflow(WorkflowDefinition(name="named", steps=[]))
+    assert result.id == result.lineage.workflow_id == result.receipt.id == "named"
+    assert result.receipt.head == result.receipt.genesis
+
+
+def test_lineage_shares_structure_between_states() -> None:
+    big = State({f"k{i}": {"i": i} for i in range(1000)})
+    steps = [StepSpec(f"s{i}", "runtime", {"operation": "increment", "key": "n"}) for i in range(5)]
+    result = run_workflow(WorkflowDefinition(id="w", steps=steps), ExecutionContext(initial_state=big))
+    values = [entry.state["k500"] for entry in result.lineage.entries]
+    assert all(value is big["k500"] for value in values)
+
+
+def test_bad_arguments_name_what_was_wrong() -> None:
+    with pytest.raises(InvalidValueError, match="workflow: expected a WorkflowDefinition, got dict"):
+        run_workflow({"id": "w"}, ExecutionContext())  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="ctx: expected an ExecutionContext, got dict"):
+        run_workflow(WorkflowDefinition(id="w"), {"a": 1})  # type: ignore[arg-type]
