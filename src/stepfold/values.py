@@ -113,7 +113,7 @@ def _freeze(obj: object, depth: int, active: set[int]) -> Value:
     if isinstance(obj, float):
         return _freeze(float(obj), depth, active)
     if isinstance(obj, str):
-        return _check_str(str(obj))
+        return _check_str(str.__str__(obj))
     raise _Refusal(_describe_refused(obj))
 
 
@@ -149,7 +149,7 @@ def _freeze_mapping(obj: Mapping[object, object], depth: int, active: set[int]) 
             raise _Refusal(f"mapping keys must be strings, got {type(key).__name__} {key!r}")
         else:
             try:
-                name = _check_str(key if type(key) is str else str(key))
+                name = _check_str(key if type(key) is str else str.__str__(key))
             except _Refusal as refusal:
                 raise _Refusal(f"key {key!r}: {refusal.message}") from None
         try:
