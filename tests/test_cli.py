@@ -20,13 +20,15 @@ APPROVE = 'daily-confirm-priorities={"approved": true}'
 
 def run_cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
+    if args and args[0] == "run":
+        args = (*args, "--no-store")  # these tests are about running; tests/test_cli_store.py covers saving
     code = main(list(args), out, err)
     return code, out.getvalue(), err.getvalue()
 
 
 def test_console_script_runs_the_daily_loop_and_suspends() -> None:
     proc = subprocess.run(
-        [str(SCRIPT), "run", "daily_loop", "--state", str(STATE), "--params", '{"date": "2026-11-24"}'],
+        [str(SCRIPT), "run", "daily_loop", "--no-store", "--state", str(STATE), "--params", '{"date": "2026-11-24"}'],
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 3, proc.stderr
@@ -37,7 +39,7 @@ def test_console_script_runs_the_daily_loop_and_suspends() -> None:
 
 def test_python_dash_m_completes_with_the_approval() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "stepfold", "run", "daily_loop", "--state", str(STATE), "--input", APPROVE],
+        [sys.executable, "-m", "stepfold", "run", "daily_loop", "--no-store", "--state", str(STATE), "--input", APPROVE],
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -99,6 +101,6 @@ def test_bad_state_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_console_script_bad_usage_has_no_traceback() -> None:
-    proc = subprocess.run([str(SCRIPT), "run", "echo", "--params", "{"], capture_output=True, text=True, check=False)
+    proc = subprocess.run([str(SCRIPT), "run", "echo", "--no-store", "--params", "{"], capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
+import attrs
+
 from stepfold.errors import StepfoldError
 from stepfold.missions.base import Mission
 from stepfold.missions.catalog import MISSION_REGISTRY
+from stepfold.values import Params
+from stepfold.workflow import WorkflowDefinition
 
 __all__ = ["ENTRY_POINT_GROUP", "discover_missions"]
 
@@ -26,7 +30,9 @@ ENTRY_POINT_GROUP = "stepfold.missions"
 def discover_missions() -> list[str]:
     """Add every installed package's missions to `MISSION_REGISTRY` (names already taken are left alone).
 
-    Returns the names added. A mission that cannot be loaded raises `StepfoldError` naming the entry point.
+    Returns the names added. A mission that cannot be loaded is registered as
+    broken: listing it shows the reason, and building it raises `StepfoldError`
+    naming the entry point, so one broken plugin never breaks other commands.
     """
     added = []
     for point in entry_points(group=ENTRY_POINT_GROUP):
@@ -34,10 +40,23 @@ def discover_missions() -> list[str]:
             continue
         try:
             loaded = point.load()
-        except Exception as exc:  # a broken plugin must be named, not crash the CLI with a traceback
-            raise StepfoldError(f"mission {point.name!r} from {point.value!r} cannot be loaded: {type(exc).__name__}: {exc}") from None
-        if not callable(loaded):
-            raise StepfoldError(f"mission {point.name!r} from {point.value!r} is not a Mission or a builder function")
-        MISSION_REGISTRY[point.name] = loaded if isinstance(loaded, Mission) else Mission(loaded)
+            problem = None if callable(loaded) else "is not a Mission or a builder function"
+        except Exception as exc:  # a broken plugin must be named, not crash every command
+            loaded, problem = None, f"cannot be loaded: {type(exc).__name__}: {exc}"
+        if problem is not None:
+            message = f"mission {point.name!r} from {point.value!r} {problem}"
+            MISSION_REGISTRY[point.name] = Mission(_Unloadable(message), description=f"(broken: {problem})")
+        else:
+            MISSION_REGISTRY[point.name] = loaded if isinstance(loaded, Mission) else Mission(loaded)
         added.append(point.name)
     return added
+
+
+@attrs.frozen
+class _Unloadable:
+    """Stands in for a plugin mission that failed to load: building it raises the reason."""
+
+    message: str
+
+    def __call__(self, params: Params) -> WorkflowDefinition:
+        raise StepfoldError(self.message)

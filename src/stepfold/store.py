@@ -17,11 +17,13 @@ killed mid-save leaves every committed run loadable and no half run.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from typing import Concatenate, ParamSpec, TypeVar
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -89,13 +91,30 @@ def _unpack(blob: bytes, where: str) -> object:
         raise StoreError(f"{where}: stored data is corrupt ({exc})") from None
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _translated(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Concatenate[SQLiteStore, P], R]:
+    """Turn an SQLite failure inside a store method into a `StoreError` naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: SQLiteStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: the store is damaged or unreadable ({exc})") from None
+
+    return wrapper
+
+
 class SQLiteStore:
     """A file of saved runs: `save`, `load`, `runs`, `delete`, `resolve`; see the module doc for the layout."""
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         """Open (and, when `create`, create) the store; `StoreError` for a missing, foreign or newer file."""
         self.path = Path(path)
-        if not create and not self.path.is_file():
+        if not create and (not self.path.is_file() or not self.path.stat().st_size):
             raise StoreError(f"{self.path}: no such store (nothing has been saved here yet)")
         if self.path.is_file() and self.path.stat().st_size:
             with self.path.open("rb") as handle:
@@ -167,6 +186,7 @@ class SQLiteStore:
             row = (state.digest, None, 0, _pack(state.to_dict()))
         self._connection.execute("INSERT INTO states (digest, base, depth, body) VALUES (?, ?, ?, ?)", row)
 
+    @_translated
     def load_state(self, digest: str) -> State:
         """The stored state with this digest, rebuilt from its whole ancestor and differences, and re-checked."""
         cached = self._states.get(digest)
@@ -204,6 +224,7 @@ class SQLiteStore:
 
     # Runs -------------------------------------------------------------------
 
+    @_translated
     def save(self, result: OrchestrationResult) -> str:
         """Save a result in one transaction and return its run id (the receipt head, in full).
 
@@ -235,6 +256,7 @@ class SQLiteStore:
             )
         return run_id
 
+    @_translated
     def resolve(self, run_id: str) -> str:
         """The full id of the run `run_id` names: the id itself or a unique prefix of at least 6 characters."""
         if not isinstance(run_id, str) or len(run_id) < MIN_PREFIX or not all(c in "0123456789abcdef" for c in run_id):
@@ -251,6 +273,7 @@ class SQLiteStore:
             raise RunNotFoundError(f"run {run_id!r}: the prefix matches more than one run; give more characters")
         return str(rows[0][0])
 
+    @_translated
     def load(self, run_id: str) -> OrchestrationResult:
         """The saved result with this id (or unique prefix); `RunNotFoundError` naming it when there is none."""
         full = self.resolve(run_id)
@@ -269,6 +292,7 @@ class SQLiteStore:
             raise StoreError(f"{self.path}: run {full[:12]} is corrupt: its steps do not lead to its final state")
         return result
 
+    @_translated
     def runs(self) -> list[RunSummary]:
         """Every saved run, oldest first."""
         rows = self._connection.execute(
@@ -276,6 +300,7 @@ class SQLiteStore:
         ).fetchall()
         return [RunSummary(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4])) for r in rows]
 
+    @_translated
     def delete(self, run_id: str) -> str:
         """Delete a run (id or unique prefix), and the states no other run needs; returns the full id."""
         full = self.resolve(run_id)
