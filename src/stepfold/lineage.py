@@ -65,4 +65,4 @@ class Lineage:
 
     def append(self, entry: LineageEntry) -> Lineage:
         """A lineage with one more entry; O(log n), states shared."""
-        return attrs.evolve(self, entries=self.entries.append(entry))
+        return Lineage(self.workflow_id, self.initial_state, self.entries.append(entry))

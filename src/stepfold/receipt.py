@@ -109,7 +109,7 @@ class Receipt:
             step_id, step_digest, input_digest, state_digest, status,
             link_hash(self.head, step_digest, input_digest, state_digest, status),
         )
-        return attrs.evolve(self, links=self.links.append(link))
+        return Receipt(self.id, self.workflow_digest, self.initial_state_digest, self.links.append(link))
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON data with sorted keys, `head` and `steps` included."""

@@ -22,7 +22,7 @@ import attrs
 from pyrsistent import PMap, PSet, pmap, pset
 
 from stepfold.errors import InvalidValueError
-from stepfold.values import Value, canonical_json, format_path, freeze, thaw, values_identical
+from stepfold.values import Value, canonical_json, freeze, freeze_entry, thaw, values_identical
 
 __all__ = [
     "State",
@@ -115,6 +115,8 @@ def _pairs(entries: object, path: str) -> dict[str, object]:
 
 
 def _check_key(key: object) -> str:
+    if type(key) is str and key.isascii():
+        return key
     if not isinstance(key, str):
         raise InvalidValueError(f"state: keys must be strings, got {type(key).__name__} {key!r}")
     frozen = freeze(key, path="state key")
@@ -206,7 +208,7 @@ class State(Mapping[str, Value]):
     def set(self, key: str, value: object) -> State:
         """A new state with `key` bound to `freeze(value)`; O(log n + size of the old and new entry)."""
         key = _check_key(key)
-        frozen = freeze(value, path=format_path("state", [key]))
+        frozen = freeze_entry("state", key, value)
         old = self._data.get(key, _MISSING)
         if old is frozen:
             return self
@@ -234,7 +236,7 @@ class State(Mapping[str, Value]):
         data, acc, touched = self._data, self._acc, self._touched
         for key, value in entries.items():
             key = _check_key(key)
-            frozen = freeze(value, path=format_path("state", [key]))
+            frozen = freeze_entry("state", key, value)
             old = data.get(key, _MISSING)
             if old is frozen:
                 continue

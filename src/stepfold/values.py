@@ -25,6 +25,7 @@ __all__ = [
     "MAX_SAFE_INTEGER",
     "freeze",
     "freeze_map",
+    "freeze_entry",
     "thaw",
     "canonical_json",
     "values_equal",
@@ -195,6 +196,15 @@ def freeze(obj: object, *, path: str = "value") -> Value:
         return _freeze(obj, 0, set())
     except _Refusal as refusal:
         where = format_path(path, list(reversed(refusal.segments)))
+        raise InvalidValueError(f"{where}: {refusal.message}") from None
+
+
+def freeze_entry(root: str, key: str, obj: object) -> Value:
+    """`freeze(obj, path=<root>.<key>)`, formatting the path only when something is refused (the hot path of `State.set`)."""
+    try:
+        return _freeze(obj, 0, set())
+    except _Refusal as refusal:
+        where = format_path(root, [key, *reversed(refusal.segments)])
         raise InvalidValueError(f"{where}: {refusal.message}") from None
 
 

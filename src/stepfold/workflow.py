@@ -47,6 +47,8 @@ class StepSpec:
     payload: Params
     digest: str = attrs.field(eq=False, repr=False)
     """SHA-256 (hex) of the JCS encoding of `{"id", "kind", "payload"}`: the receipt's step digest."""
+    operation: str | None = attrs.field(eq=False, repr=False)
+    """The operation this step names in `payload["operation"]`, or None."""
 
     def __init__(self, id: str, kind: str, payload: Mapping[str, object] | None = None) -> None:
         step_id = _require_str(id, "step id")
@@ -59,13 +61,7 @@ class StepSpec:
                 f"{where} payload.operation: expected an operation name (a string), got {operation!r}"
             )
         digest = _sha256_json({"id": step_id, "kind": step_kind, "payload": frozen})
-        self.__attrs_init__(step_id, step_kind, frozen, digest)
-
-    @property
-    def operation(self) -> str | None:
-        """The operation this step names in its payload, or None."""
-        name = self.payload.get("operation")
-        return name if isinstance(name, str) else None
+        self.__attrs_init__(step_id, step_kind, frozen, digest, operation if isinstance(operation, str) else None)
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON data `{"id", "kind", "payload"}` with sorted keys."""
