@@ -9,17 +9,21 @@ from stepfold.errors import (
     InvalidDocumentError,
     InvalidValueError,
     OperationError,
+    RunNotFoundError,
     StepfoldError,
+    StoreError,
     UnknownMissionError,
 )
 from stepfold.lineage import Lineage, LineageEntry
 from stepfold.missions import Builder, Mission
 from stepfold.operations import DEFAULT_OPERATIONS, Operation, Operations
+from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.receipt import Receipt, ReceiptLink
 from stepfold.registry import MISSION_REGISTRY, mission_operations, register_mission, run_mission
 from stepfold.result import OrchestrationResult
 from stepfold.state import State, StateDelta, state_delta
+from stepfold.store import RunSummary, SQLiteStore
 from stepfold.values import MAX_DEPTH, Params, Value, canonical_json, freeze, thaw, values_equal
 from stepfold.verification import Mismatch, Verification, verify
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
@@ -36,23 +40,27 @@ __all__ = [
     "Lineage",
     "LineageEntry",
     "MAX_DEPTH",
-    "Mismatch",
     "MISSION_REGISTRY",
+    "Mismatch",
     "Mission",
     "MissionSpec",
     "Operation",
     "OperationError",
     "Operations",
-    "Params",
     "OrchestrationResult",
     "Orchestrator",
+    "Params",
     "Policy",
     "Receipt",
     "ReceiptLink",
+    "RunNotFoundError",
+    "RunSummary",
+    "SQLiteStore",
     "State",
     "StateDelta",
     "StepSpec",
     "StepfoldError",
+    "StoreError",
     "TIER2_POLICY",
     "UnknownMissionError",
     "Value",
@@ -61,6 +69,7 @@ __all__ = [
     "build_workflow",
     "canonical_json",
     "check_run",
+    "discover_missions",
     "freeze",
     "mission_operations",
     "register_mission",
