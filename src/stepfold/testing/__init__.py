@@ -1,0 +1,78 @@
+"""`stepfold.testing`: hypothesis strategies for stepfold's types and law checkers for your operations and missions.
+
+Install with the `testing` extra (`pip install 'stepfold[testing]'`), which
+brings hypothesis; the core never imports this package. See
+docs/testing.md for a guide.
+"""
+
+from stepfold.testing.laws import (
+    BUILDER_DETERMINISTIC,
+    BUILDS_CLEANLY,
+    DECLARED_WRITES,
+    DETERMINISTIC,
+    LAWS,
+    MISSION_LAWS,
+    NO_MUTATION,
+    OPERATION_LAWS,
+    RESUME_EQUALS_RUN,
+    RETURNS_STATE,
+    RUN_DETERMINISTIC,
+    WITHIN_POLICY,
+    Inputs,
+    LawReport,
+    LawViolation,
+    Writes,
+    check_mission,
+    check_operation,
+)
+from stepfold.testing.strategies import (
+    COMMON_KEYS,
+    HUMAN_OPERATIONS,
+    PayloadStrategies,
+    contexts,
+    human_inputs,
+    keys,
+    operation_payloads,
+    runs,
+    scalars,
+    states,
+    step_ids,
+    step_specs,
+    values,
+    workflows,
+)
+
+__all__ = [
+    "BUILDER_DETERMINISTIC",
+    "BUILDS_CLEANLY",
+    "COMMON_KEYS",
+    "DECLARED_WRITES",
+    "DETERMINISTIC",
+    "HUMAN_OPERATIONS",
+    "Inputs",
+    "LAWS",
+    "LawReport",
+    "LawViolation",
+    "MISSION_LAWS",
+    "NO_MUTATION",
+    "OPERATION_LAWS",
+    "PayloadStrategies",
+    "RESUME_EQUALS_RUN",
+    "RETURNS_STATE",
+    "RUN_DETERMINISTIC",
+    "WITHIN_POLICY",
+    "Writes",
+    "check_mission",
+    "check_operation",
+    "contexts",
+    "human_inputs",
+    "keys",
+    "operation_payloads",
+    "runs",
+    "scalars",
+    "states",
+    "step_ids",
+    "step_specs",
+    "values",
+    "workflows",
+]
