@@ -14,6 +14,7 @@ from stepfold.errors import (
     StoreError,
     UnknownMissionError,
 )
+from stepfold.executors import BatchError, CallError, MissionCall, run_as_completed, run_call, run_many
 from stepfold.lineage import Lineage, LineageEntry
 from stepfold.missions import Builder, Mission
 from stepfold.operations import DEFAULT_OPERATIONS, Operation, Operations
@@ -24,6 +25,18 @@ from stepfold.registry import MISSION_REGISTRY, mission_operations, register_mis
 from stepfold.result import OrchestrationResult
 from stepfold.state import State, StateDelta, state_delta
 from stepfold.store import RunSummary, SQLiteStore
+from stepfold.suite import (
+    GoldenDivergence,
+    Scenario,
+    ScenarioResult,
+    Suite,
+    SuiteResult,
+    check_suite,
+    compare_golden,
+    golden_document,
+    golden_json,
+    run_suite,
+)
 from stepfold.values import MAX_DEPTH, Params, Value, canonical_json, freeze, thaw, values_equal
 from stepfold.verification import Mismatch, Verification, verify
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
@@ -31,10 +44,13 @@ from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 __all__ = [
     "AntiFailurePlanningError",
     "AntiFailureViolation",
+    "BatchError",
     "Builder",
+    "CallError",
     "DEFAULT_OPERATIONS",
     "EnvelopeViolation",
     "ExecutionContext",
+    "GoldenDivergence",
     "InvalidDocumentError",
     "InvalidValueError",
     "Lineage",
@@ -43,6 +59,7 @@ __all__ = [
     "MISSION_REGISTRY",
     "Mismatch",
     "Mission",
+    "MissionCall",
     "MissionSpec",
     "Operation",
     "OperationError",
@@ -56,11 +73,15 @@ __all__ = [
     "RunNotFoundError",
     "RunSummary",
     "SQLiteStore",
+    "Scenario",
+    "ScenarioResult",
     "State",
     "StateDelta",
     "StepSpec",
     "StepfoldError",
     "StoreError",
+    "Suite",
+    "SuiteResult",
     "TIER2_POLICY",
     "UnknownMissionError",
     "Value",
@@ -69,12 +90,20 @@ __all__ = [
     "build_workflow",
     "canonical_json",
     "check_run",
+    "check_suite",
+    "compare_golden",
     "discover_missions",
     "freeze",
+    "golden_document",
+    "golden_json",
     "mission_operations",
     "register_mission",
     "resume",
+    "run_as_completed",
+    "run_call",
+    "run_many",
     "run_mission",
+    "run_suite",
     "run_workflow",
     "state_delta",
     "thaw",

@@ -7,6 +7,7 @@ input (one line on stderr, never a traceback).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,8 @@ from typing import NoReturn, TextIO
 
 from stepfold.builder import MissionSpec, build_workflow
 from stepfold.engine import resume, run_workflow
-from stepfold.errors import StepfoldError
+from stepfold.errors import StepfoldError, StoreError
+from stepfold.executors import CallError, MissionCall, run_as_completed
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED
 from stepfold.missions.base import Mission
 from stepfold.missions.catalog import MISSION_REGISTRY
@@ -284,6 +286,103 @@ def _command_export(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+class _Progress:
+    """`\\r[#####.....] 5/10` on a terminal; silent otherwise, so logs and pipes stay clean."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.shown = stream.isatty() and total > 0
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        if self.shown:
+            filled = self.WIDTH * self.done // self.total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total}")
+            if self.done >= self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+
+
+def _batch_call(text: str) -> tuple[str, MissionCall | str]:
+    """One JSONL line as (mission name or "-", the call or a one-line reason it is not one)."""
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_object)
+    except json.JSONDecodeError as exc:
+        return "-", f"invalid JSON at column {exc.colno}: {exc.msg}"
+    except (ValueError, RecursionError) as exc:
+        return "-", f"invalid JSON: {exc}"
+    mission = document.get("mission") if isinstance(document, dict) else None
+    name = mission if isinstance(mission, str) and mission else "-"
+    try:
+        return name, MissionCall.from_dict(document)
+    except (StepfoldError, ValueError) as exc:
+        return name, " ".join(str(exc).split())
+
+
+def _command_batch(args: argparse.Namespace, out: TextIO) -> int:
+    """Run one mission call per line of a JSONL file, save every result as it completes, print a summary."""
+    if args.workers < 1:
+        raise UsageError(f"--workers: expected at least 1, got {args.workers}")
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{args.file}: cannot read: {exc.strerror or exc}") from None
+    rows: dict[int, tuple[str, str, str, str]] = {}
+    calls: list[MissionCall] = []
+    lines: list[int] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            name, parsed = _batch_call(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            name, parsed = "-", f"not UTF-8 text (byte {exc.start + 1})"
+        if isinstance(parsed, MissionCall):
+            calls.append(parsed)
+            lines.append(number)
+        else:
+            rows[number] = (name, "error", "-", parsed)
+    progress = _Progress(len(calls) + len(rows), sys.stderr)
+    progress.advance(len(rows))
+    saved = 0
+    pool = concurrent.futures.ProcessPoolExecutor(args.workers) if args.workers > 1 and calls else None
+    try:
+        with _open_store(args, create=True) as store:
+            for index, outcome in run_as_completed(calls, pool):
+                mission = calls[index].mission
+                if isinstance(outcome, CallError):
+                    rows[lines[index]] = (mission, "error", "-", f"{outcome.error_type}: {outcome.message}")
+                else:
+                    try:
+                        run_id = store.save(outcome)
+                        saved += 1
+                    except StoreError as exc:
+                        rows[lines[index]] = (mission, "error", "-", f"not saved: {exc}")
+                    else:
+                        detail = outcome.error_message or (
+                            f"waiting for {outcome.pending_step_id}" if outcome.pending_step_id else "")
+                        rows[lines[index]] = (mission, outcome.status, run_id[:12], detail)
+                progress.advance()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    table = [("line", "mission", "status", "run", "detail")]
+    table += [(str(number), *rows[number]) for number in sorted(rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        out.write("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[4]]).rstrip() + "\n")
+    counts = {status: sum(1 for row in rows.values() if row[1] == status) for status in (COMPLETED, SUSPENDED, FAILED, "error")}
+    out.write(
+        f"{len(rows)} calls: {counts[COMPLETED]} completed, {counts[SUSPENDED]} suspended, {counts[FAILED]} failed, "
+        f"{counts['error']} errors; {saved} runs saved in {args.store}\n"
+    )
+    if counts[FAILED] or counts["error"]:
+        return EXIT_FAILED
+    return EXIT_SUSPENDED if counts[SUSPENDED] else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = _Parser(prog="stepfold", description="Run named missions as deterministic, auditable workflows.")
@@ -315,6 +414,16 @@ def build_parser() -> argparse.ArgumentParser:
     command("runs", "list the stored runs", _command_runs)
     export = command("export", "print a run's to_dict() JSON", _command_export)
     export.add_argument("run_id", help="run id or a unique prefix")
+    batch = command(
+        "batch",
+        "run one mission call per line of a JSONL file, save each result as it completes, print a summary "
+        "(exit 0 all completed, 1 any failed or bad, 3 some suspended)",
+        _command_batch,
+    )
+    batch.add_argument("file", metavar="FILE.jsonl",
+                       help='one call per line: {"mission": NAME, "params": {...}, "state": {...}, "inputs": {...}}')
+    batch.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="run the calls in a pool of N processes (default 1: in this process)")
     return parser
 
 

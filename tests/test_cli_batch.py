@@ -1,0 +1,216 @@
+"""`stepfold batch FILE.jsonl`: every line in its own slot, every result saved as it completes, through the console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(sys.executable).parent / "stepfold"
+DAILY_STATE = json.loads((ROOT / "examples" / "daily_state.json").read_text(encoding="utf-8"))
+APPROVE = {"daily-confirm-priorities": {"approved": True}}
+
+
+def line(mission: str, params: object = None, state: object = None, inputs: object = None) -> str:
+    document = {"mission": mission, "params": params, "state": state, "inputs": inputs}
+    return json.dumps({key: value for key, value in document.items() if value is not None})
+
+
+MIXED = [
+    line("daily_loop", {"date": "2026-11-24"}, DAILY_STATE, APPROVE),  # 1 completed
+    line("daily_loop", {"date": "2026-11-25"}, DAILY_STATE),  # 2 suspended
+    line("echo", {"hello": "world"}),  # 3 completed
+    "",  # 4 blank: skipped
+    line("daily_loop", None, {"tasks": [{"id": "a", "priority": "high"}]}, APPROVE),  # 5 failed
+    line("nope"),  # 6 unknown mission
+    line("daily_loop", {"date": "24/11/2026"}),  # 7 params refused
+    '{"mission": "echo", "params": {"x": NaN}}',  # 8 not I-JSON
+    '{"mission": "echo", "stat": {}}',  # 9 unknown key
+    '{"mission": "echo",',  # 10 broken JSON
+    line("echo", None, {"n": 9007199254740992}),  # 11 out of the value domain
+]
+
+
+def write_batch(folder: Path, lines: list[str], name: str = "calls.jsonl") -> Path:
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def stepfold(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, encoding="utf-8", check=False, timeout=60,
+        env=env,
+    )
+
+
+def rows(stdout: str) -> dict[str, list[str]]:
+    """The summary table by line number: [mission, status, run, detail...]."""
+    table = stdout.splitlines()[1:-1]
+    return {cells[0]: cells[1:] for cells in (row.split(None, 4) for row in table)}
+
+
+def test_a_mixed_batch_reports_every_line_in_its_own_slot_and_saves_every_result(tmp_path: Path) -> None:
+    write_batch(tmp_path, MIXED)
+    proc = stepfold(tmp_path, "batch", "calls.jsonl")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == ""  # no progress bar when stderr is not a terminal
+    assert proc.stdout.splitlines()[0].split() == ["line", "mission", "status", "run", "detail"]
+    table = rows(proc.stdout)
+    assert list(table) == ["1", "2", "3", "5", "6", "7", "8", "9", "10", "11"]
+    assert [table[n][:2] for n in table] == [
+        ["daily_loop", "completed"], ["daily_loop", "suspended"], ["echo", "completed"], ["daily_loop", "failed"],
+        ["nope", "error"], ["daily_loop", "error"], ["-", "error"], ["echo", "error"], ["-", "error"], ["echo", "error"],
+    ]
+    assert table["2"][3] == "waiting for daily-confirm-priorities"
+    assert table["5"][3].startswith("step 'daily-summarise-yesterday' (operation 'daily.summarise') failed")
+    assert table["6"][3].startswith("UnknownMissionError: unknown mission 'nope'; available missions:")
+    assert table["7"][3].startswith('InvalidValueError: params.date: expected a date "YYYY-MM-DD"')
+    assert table["8"][3] == "invalid JSON: NaN is not allowed in JSON input"
+    assert table["9"][3] == "call: unexpected keys ['stat']; a call has only ['mission', 'params', 'state', 'inputs']"
+    assert table["10"][3] == "invalid JSON at column 20: Expecting property name enclosed in double quotes"
+    assert table["11"][3].startswith("state.n: integer 9007199254740992")
+    assert proc.stdout.splitlines()[-1] == (
+        "10 calls: 2 completed, 1 suspended, 1 failed, 6 errors; 4 runs saved in stepfold.db"
+    )
+    runs = stepfold(tmp_path, "runs")
+    saved = {row.split()[0]: row.split()[2] for row in runs.stdout.splitlines()[1:]}
+    assert saved == {table[n][2]: table[n][1] for n in ("1", "2", "3", "5")}
+    shown = stepfold(tmp_path, "show", table["2"][2])
+    assert "pending  daily-confirm-priorities" in shown.stdout
+
+
+def test_a_process_pool_gives_the_same_summary_and_store(tmp_path: Path) -> None:
+    write_batch(tmp_path, MIXED)
+    alone = stepfold(tmp_path, "batch", "calls.jsonl", "--store", "runs.db")
+    pooled = stepfold(tmp_path, "batch", "calls.jsonl", "--workers", "2", "--store", "runs.db")
+    assert pooled.returncode == alone.returncode == 1
+    assert pooled.stdout == alone.stdout
+    listed = stepfold(tmp_path, "runs", "--store", "runs.db").stdout.splitlines()
+    assert len(listed) == 1 + 4  # saving the same result again is a no-op
+
+
+@pytest.mark.parametrize(
+    ("lines", "code", "totals"),
+    [
+        ([line("echo"), line("daily_loop", {}, DAILY_STATE, APPROVE)], 0, "2 calls: 2 completed, 0 suspended, 0 failed, 0 errors"),
+        ([line("echo"), line("daily_loop", {}, DAILY_STATE)], 3, "2 calls: 1 completed, 1 suspended, 0 failed, 0 errors"),
+        ([line("daily_loop", {}, DAILY_STATE), "{"], 1, "2 calls: 0 completed, 1 suspended, 0 failed, 1 errors"),
+        ([""], 0, "0 calls: 0 completed, 0 suspended, 0 failed, 0 errors"),
+    ],
+)
+def test_exit_code_is_0_all_completed_1_any_failed_or_bad_3_some_suspended(
+    tmp_path: Path, lines: list[str], code: int, totals: str
+) -> None:
+    write_batch(tmp_path, lines)
+    proc = stepfold(tmp_path, "batch", "calls.jsonl")
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith(totals)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["batch", "missing.jsonl"], "missing.jsonl: cannot read: No such file or directory"),
+        (["batch", "calls.jsonl", "--workers", "0"], "--workers: expected at least 1, got 0"),
+        (["batch"], "the following arguments are required: FILE.jsonl"),
+    ],
+)
+def test_bad_usage_exits_two_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    write_batch(tmp_path, [line("echo")])
+    proc = stepfold(tmp_path, *args)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr
+
+
+def test_lines_that_are_not_utf8_are_reported_in_their_slot(tmp_path: Path) -> None:
+    (tmp_path / "calls.jsonl").write_bytes(line("echo").encode() + b"\n{\"mission\": \"\xff\"}\n")
+    proc = stepfold(tmp_path, "batch", "calls.jsonl")
+    assert proc.returncode == 1
+    assert rows(proc.stdout)["2"] == ["-", "error", "-", "not UTF-8 text (byte 14)"]
+
+
+CRASH_MODULE = '''
+"""A mission whose only step kills the process running it."""
+import os
+from stepfold import Mission, StepSpec, WorkflowDefinition
+
+
+def crash(state, step):
+    os._exit(17)
+
+
+def build(params):
+    return WorkflowDefinition(id="crash", steps=[StepSpec("crash-now", "runtime", {"operation": "crash.now"})])
+
+
+CRASH = Mission(build, operations={"crash.now": crash})
+'''
+
+
+def plugin_env(tmp_path: Path) -> dict[str, str]:
+    """An environment whose PYTHONPATH holds an installed distribution with the `crash` mission entry point."""
+    site = tmp_path / "site"
+    info = site / "crash_mission-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crash_mission\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[stepfold.missions]\ncrash = crash_mission:CRASH\n", encoding="utf-8")
+    (site / "crash_mission.py").write_text(textwrap.dedent(CRASH_MODULE).lstrip(), encoding="utf-8")
+    return {**os.environ, "PYTHONPATH": str(site)}
+
+
+def test_a_crash_mid_batch_loses_nothing_already_saved(tmp_path: Path) -> None:
+    env = plugin_env(tmp_path)
+    write_batch(tmp_path, [line("echo", {"n": 1}), line("echo", {"n": 2}), line("crash"), line("echo", {"n": 3})])
+    proc = stepfold(tmp_path, "batch", "calls.jsonl", env=env)
+    assert proc.returncode == 17  # the process died at line 3, in the middle of the batch
+    listed = stepfold(tmp_path, "runs", env=env)
+    assert listed.returncode == 0
+    assert [row.split()[1:3] for row in listed.stdout.splitlines()[1:]] == [["echo", "completed"], ["echo", "completed"]]
+
+
+def test_a_worker_that_dies_is_reported_in_its_slot_and_the_batch_ends_normally(tmp_path: Path) -> None:
+    env = plugin_env(tmp_path)
+    write_batch(tmp_path, [line("echo", {"n": n}) for n in range(3)] + [line("crash")])
+    proc = stepfold(tmp_path, "batch", "calls.jsonl", "--workers", "2", env=env)
+    assert proc.returncode == 1, proc.stderr
+    table = rows(proc.stdout)
+    assert table["4"][:3] == ["crash", "error", "-"] and table["4"][3].startswith("BrokenProcessPool")
+    completed = {cells[2] for cells in table.values() if cells[1] == "completed"}
+    listed = stepfold(tmp_path, "runs", env=env).stdout.splitlines()[1:]
+    assert {row.split()[0] for row in listed} == completed
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
+    write_batch(tmp_path, [line("echo", {"n": n}) for n in range(4)] + ["{"])
+    main_fd, terminal_fd = pty.openpty()
+    with subprocess.Popen(
+        [str(SCRIPT), "batch", "calls.jsonl"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=terminal_fd, text=True,
+    ) as proc:
+        os.close(terminal_fd)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+    os.close(main_fd)
+    assert proc.returncode == 1
+    frames = drawn.decode().replace("\r\n", "\n").split("\r")
+    assert frames[0] == ""
+    assert frames[1] == "[######........................] 1/5"  # the bad line counts at once
+    assert frames[-1] == "[##############################] 5/5\n"
+    assert len(frames) == 6
+    assert out.splitlines()[-1].startswith("5 calls: 4 completed")
