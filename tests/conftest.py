@@ -16,4 +16,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, max_examples=300)
+# `mutation` (make mutation): the `ci` profile with fewer examples, so each mutant's test run stays short.
+settings.register_profile("mutation", settings.get_profile("ci"), max_examples=20)
+# `fuzz` (make fuzz): random examples, at least 100,000 across the FUZZ_TESTS tests of tests/test_fuzz.py.
+FUZZ_TESTS = 12
+settings.register_profile(
+    "fuzz",
+    max_examples=-(-100_000 // FUZZ_TESTS),
+    deadline=None,
+    derandomize=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much, HealthCheck.large_base_example],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

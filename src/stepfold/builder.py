@@ -8,7 +8,7 @@ from stepfold.errors import AntiFailurePlanningError, AntiFailureViolation, Enve
 from stepfold.missions.base import Builder
 from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.policy import TIER2_POLICY, Policy, check_workflow
-from stepfold.values import Params, freeze_map
+from stepfold.values import Params, brief_repr, freeze_map
 from stepfold.workflow import WorkflowDefinition
 
 __all__ = ["MissionSpec", "build_workflow", "lookup_builder"]
@@ -16,7 +16,7 @@ __all__ = ["MissionSpec", "build_workflow", "lookup_builder"]
 
 def _mission_type(value: object) -> str:
     if not isinstance(value, str) or not value:
-        raise InvalidValueError(f"mission type: expected a non-empty string, got {value!r}")
+        raise InvalidValueError(f"mission type: expected a non-empty string, got {brief_repr(value)}")
     return value
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -433,7 +434,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     stderr = sys.stderr if err is None else err
     try:
         discover_missions()
-        args = build_parser().parse_args(argv)
+        try:
+            with contextlib.redirect_stdout(stdout):  # --help and --version print to `out`
+                args = build_parser().parse_args(argv)
+        except SystemExit as done:  # argparse after --help: an exit code, never an exception
+            return done.code if isinstance(done.code, int) else EXIT_USAGE
         code: int = args.handler(args, stdout)
         return code
     except UsageError as exc:

@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable, Mapping
 import attrs
 
 from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidValueError
+from stepfold.values import brief_repr
 from stepfold.workflow import HUMAN, RUNTIME, WorkflowDefinition
 
 __all__ = ["Policy", "TIER2_POLICY", "check_workflow", "step_operation", "RECORD"]
@@ -17,7 +18,7 @@ RECORD = "record"
 
 def _non_negative_int(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if type(value) is not int or value < 0:
-        raise InvalidValueError(f"policy.{attribute.name}: expected a non-negative int, got {value!r}")
+        raise InvalidValueError(f"policy.{attribute.name}: expected a non-negative int, got {brief_repr(value)}")
 
 
 def _freeze_kinds(value: object) -> frozenset[str]:
@@ -25,11 +26,11 @@ def _freeze_kinds(value: object) -> frozenset[str]:
         raise InvalidValueError(
             f"policy.allowed_kinds: expected a collection of kind names, got {type(value).__name__}"
         )
-    kinds = frozenset(value)
+    kinds = tuple(value)
     for kind in kinds:
         if not isinstance(kind, str):
-            raise InvalidValueError(f"policy.allowed_kinds: kinds are strings, got {kind!r}")
-    return kinds
+            raise InvalidValueError(f"policy.allowed_kinds: kinds are strings, got {brief_repr(kind)}")
+    return frozenset(kinds)
 
 
 @attrs.frozen
@@ -80,7 +81,7 @@ def check_workflow(
                 "must name its operation in payload['operation']"
             )
         if operations is not None and operation not in operations:
-            known = sorted(operations)
+            known = "[" + ", ".join(sorted(map(brief_repr, operations))) + "]"
             raise EnvelopeViolation(
                 f"workflow {workflow.id!r} step {step.id!r} (steps[{index}]): unknown operation "
                 f"{operation!r}; known operations: {known}"

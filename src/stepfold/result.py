@@ -11,7 +11,7 @@ from stepfold.errors import InvalidDocumentError, InvalidValueError
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
 from stepfold.receipt import Receipt, ReceiptLink
 from stepfold.state import State, StateDelta, state_delta
-from stepfold.values import freeze, thaw, values_identical
+from stepfold.values import brief_repr, freeze, thaw, values_identical
 from stepfold.workflow import HUMAN, ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = ["OrchestrationResult", "RESULT_FORMAT", "STATUSES", "read_result"]
@@ -208,7 +208,7 @@ class _Reader:
             if step.kind != HUMAN and given is not None:
                 raise InvalidDocumentError(f"{where}.input: a {step.kind} step takes no input, got {given!r}")
             entries.append(LineageEntry(step, given, state, str(status)))
-        lineage = Lineage(str(_field(lineage_doc, "result.lineage", "workflow_id")), initial, entries)
+        lineage = Lineage(_text(_field(lineage_doc, "result.lineage", "workflow_id"), "result.lineage.workflow_id"), initial, entries)
         receipt = _build("result.receipt", lambda: _receipt(_record(_field(doc, "result", "receipt"), "result.receipt", _RECEIPT_KEYS)))
         status = _field(doc, "result", "status")
         if status not in STATUSES:
@@ -313,6 +313,26 @@ def _field(mapping: Mapping[str, object], where: str, key: str) -> object:
     return mapping[key]
 
 
+def _text(value: object, where: str) -> str:
+    """A string field: a str that is in the value domain (no lone surrogates)."""
+    if not isinstance(value, str):
+        raise InvalidDocumentError(f"{where}: expected a string, got {type(value).__name__} {brief_repr(value)}")
+    try:
+        return str(freeze(value, path=where))
+    except InvalidValueError as exc:  # the message already names `where`
+        raise InvalidDocumentError(str(exc)) from None
+
+
+def _digest(value: object, where: str, *, may_be_empty: bool = False) -> str:
+    """A digest field: 64 lowercase hex digits, as every digest stepfold writes (`""` where `may_be_empty`)."""
+    text = _text(value, where)
+    if text == "" and may_be_empty:
+        return text
+    if len(text) != 64 or text.strip("0123456789abcdef"):
+        raise InvalidDocumentError(f"{where}: expected 64 lowercase hex digits, got {brief_repr(text)}")
+    return text
+
+
 def _step(value: object, where: str) -> StepSpec:
     step = _record(value, where, _STEP_KEYS)
     payload = _mapping(_field(step, where, "payload"), f"{where}.payload")
@@ -337,17 +357,16 @@ def _receipt(doc: Mapping[str, object]) -> Receipt:
     for index, raw in enumerate(_sequence(_field(doc, "result.receipt", "links"), "result.receipt.links")):
         where = f"result.receipt.links[{index}]"
         link = _record(raw, where, frozenset(_LINK_FIELDS))
-        values = [_field(link, where, name) for name in _LINK_FIELDS]
-        for name, value in zip(_LINK_FIELDS, values):
-            if not isinstance(value, str):
-                raise InvalidDocumentError(f"{where}.{name}: expected a string, got {value!r}")
-        links.append(ReceiptLink(*values))  # type: ignore[arg-type]
-    texts = {}
-    for name in ("id", "workflow_digest", "initial_state_digest", "genesis", "head"):
-        value = _field(doc, "result.receipt", name)
-        if not isinstance(value, str):
-            raise InvalidDocumentError(f"result.receipt.{name}: expected a string, got {value!r}")
-        texts[name] = value
+        step_id, status = (_text(_field(link, where, name), f"{where}.{name}") for name in ("step_id", "status"))
+        step_digest, input_digest, state_digest, chained = (
+            _digest(_field(link, where, name), f"{where}.{name}", may_be_empty=name == "input_digest")
+            for name in ("step_digest", "input_digest", "state_digest", "hash")
+        )
+        links.append(ReceiptLink(step_id, step_digest, input_digest, state_digest, status, chained))
+    texts = {
+        name: (_text if name == "id" else _digest)(_field(doc, "result.receipt", name), f"result.receipt.{name}")
+        for name in ("id", "workflow_digest", "initial_state_digest", "genesis", "head")
+    }
     receipt = Receipt(texts["id"], texts["workflow_digest"], texts["initial_state_digest"], links)
     if receipt.head != texts["head"] or receipt.genesis != texts["genesis"]:
         raise InvalidDocumentError("result.receipt.head: does not match the recorded links")

@@ -22,7 +22,7 @@ import attrs
 from pyrsistent import PMap, PSet, pmap, pset
 
 from stepfold.errors import InvalidValueError
-from stepfold.values import Value, canonical_json, freeze, freeze_entry, thaw, values_identical
+from stepfold.values import Value, brief_repr, canonical_json, freeze, freeze_entry, thaw, values_identical
 
 __all__ = [
     "State",
@@ -30,10 +30,20 @@ __all__ = [
     "entry_element",
     "state_delta",
     "ELEMENT_BYTES",
+    "MAX_STATE_ENTRIES",
 ]
 
 ELEMENT_BYTES: Final = 2048
 """Bytes in an LtHash element and in the accumulator: 1024 lanes of 16 bits."""
+
+MAX_STATE_ENTRIES: Final = 10_000_000
+"""Most entries (top-level keys) a `State` holds; building or growing one past it raises `InvalidValueError`.
+
+Each entry costs a persistent-map node (~215 bytes measured, on top of the
+caller's data) and one 2 KiB LtHash element hashed when it is written; at the
+bound a state takes ~2 GB and minutes to build, so a state this large is a
+runaway loop or the wrong tool, never a workflow's real state. Checked in O(1).
+"""
 
 _BITS = ELEMENT_BYTES * 8
 _FULL = (1 << _BITS) - 1
@@ -109,16 +119,29 @@ def _pairs(entries: object, path: str) -> dict[str, object]:
     out: dict[str, object] = {}
     for index, pair in enumerate(entries):
         if not isinstance(pair, tuple) or len(pair) != 2:
-            raise InvalidValueError(f"{path}[{index}]: expected a (key, value) pair, got {pair!r}")
+            raise InvalidValueError(f"{path}[{index}]: expected a (key, value) pair, got {brief_repr(pair)}")
+        if not isinstance(pair[0], str):
+            raise _not_a_key(f"{path}[{index}]", pair[0])
         out[pair[0]] = pair[1]
     return out
+
+
+def _too_many(path: str, count: int) -> InvalidValueError:
+    return InvalidValueError(
+        f"{path}: {count} entries is more than MAX_STATE_ENTRIES ({MAX_STATE_ENTRIES}); "
+        "keep bulk data outside the state (e.g. its digest or path)"
+    )
+
+
+def _not_a_key(path: str, key: object) -> InvalidValueError:
+    return InvalidValueError(f"{path}: keys must be strings, got {type(key).__name__} {brief_repr(key)}")
 
 
 def _check_key(key: object) -> str:
     if type(key) is str and key.isascii():
         return key
     if not isinstance(key, str):
-        raise InvalidValueError(f"state: keys must be strings, got {type(key).__name__} {key!r}")
+        raise _not_a_key("state", key)
     frozen = freeze(key, path="state key")
     assert isinstance(frozen, str)
     return frozen
@@ -148,11 +171,11 @@ class State(Mapping[str, Value]):
         if isinstance(source, State):
             data, acc = source._data, source._acc
         else:
+            if len(source) > MAX_STATE_ENTRIES:
+                raise _too_many(path, len(source))
             for key in source:
                 if not isinstance(key, str):
-                    raise InvalidValueError(
-                        f"{path}: keys must be strings, got {type(key).__name__} {key!r}"
-                    )
+                    raise _not_a_key(path, key)
             with _collector_paused(len(source)):
                 frozen = freeze(source, path=path)
                 assert isinstance(frozen, PMap)
@@ -212,13 +235,17 @@ class State(Mapping[str, Value]):
         old = self._data.get(key, _MISSING)
         if old is frozen:
             return self
+        if old is _MISSING and len(self._data) >= MAX_STATE_ENTRIES:
+            raise _too_many("state", len(self._data) + 1)
         acc = _lane_add(self._acc, entry_element(key, frozen))
         if old is not _MISSING:
             acc = _lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
         return State._derived(self, self._data.set(key, frozen), acc, self._touched.add(key))
 
     def remove(self, key: str) -> State:
-        """A new state without `key`; removing an absent key returns this state unchanged."""
+        """A new state without `key`; removing an absent key returns this state unchanged; a non-string key is refused."""
+        if type(key) is not str:
+            key = _check_key(key)
         old = self._data.get(key, _MISSING)
         if old is _MISSING:
             return self
@@ -240,6 +267,8 @@ class State(Mapping[str, Value]):
             old = data.get(key, _MISSING)
             if old is frozen:
                 continue
+            if old is _MISSING and len(data) >= MAX_STATE_ENTRIES:
+                raise _too_many("state", len(data) + 1)
             acc = _lane_add(acc, entry_element(key, frozen))
             if old is not _MISSING:
                 acc = _lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Union
 
@@ -23,6 +24,7 @@ __all__ = [
     "Params",
     "MAX_DEPTH",
     "MAX_SAFE_INTEGER",
+    "MAX_STRING_LENGTH",
     "freeze",
     "freeze_map",
     "freeze_entry",
@@ -31,6 +33,7 @@ __all__ = [
     "values_equal",
     "values_identical",
     "format_path",
+    "brief_repr",
 ]
 
 Value = Union[None, bool, int, float, str, "PVector[Value]", "PMap[str, Value]"]
@@ -43,7 +46,26 @@ MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer magnitude in the domain (RFC 7493 section 2.2)."""
 
 MAX_DEPTH = 128
-"""Deepest container nesting `freeze` accepts; deeper data is refused, never a RecursionError."""
+"""Deepest container nesting `freeze` accepts; deeper data is refused, never a RecursionError.
+
+`thaw`, `canonical_json`, `values_equal` and `values_identical` walk values
+that `freeze` made, plus the few levels stepfold wraps around them (an entry
+`[key, value]`, a payload inside its step inside its workflow): they refuse
+data nested deeper than `MAX_DEPTH + 16` levels with `InvalidValueError`.
+"""
+
+_WALK_DEPTH = MAX_DEPTH + 16
+
+MAX_STRING_LENGTH = 16 * 1024 * 1024
+"""Longest string (in characters, keys included) `freeze` accepts: 16 Mi characters.
+
+A value describes a workflow's state, not a file's content; a longer string is a
+blob that belongs elsewhere (store its digest or path). The bound keeps one
+string's canonical encoding under ~100 MB (6 bytes per character at worst).
+"""
+
+_PATH_KEY_CHARS = 64  # a longer key is abbreviated in error paths, so that a message stays short
+_BRIEF_INT_BITS = 256  # a longer int is described by its size in messages, never converted to digits
 
 _PVECTOR_TYPE: type = type(pvector())  # the concrete (C) class; `PVector` itself is an ABC, slower to test against
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -60,11 +82,16 @@ class _Refusal(Exception):
 
 
 def format_path(root: str, segments: Sequence[str | int]) -> str:
-    """Render a path such as `initial_state.tasks[3].due` from a root name and keys/indices."""
+    """Render a path such as `initial_state.tasks[3].due` from a root name and keys/indices.
+
+    A key longer than 64 characters is shown by its first 32 and an ellipsis, so messages stay short.
+    """
     out = [root]
     for seg in segments:
         if isinstance(seg, int):
             out.append(f"[{seg}]")
+        elif len(seg) > _PATH_KEY_CHARS:
+            out.append(f"[{_encode_str(seg[:32])[:-1]}…\"]")
         elif _IDENTIFIER.match(seg):
             out.append(f".{seg}")
         else:
@@ -72,7 +99,43 @@ def format_path(root: str, segments: Sequence[str | int]) -> str:
     return "".join(out)
 
 
+class _BriefRepr(reprlib.Repr):
+    """`reprlib` with short strings and a size instead of the digits of a huge int."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxstring = 40
+        self.maxother = 40
+        self.maxlong = 40
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > _BRIEF_INT_BITS:
+            return f"<int of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+
+_BRIEF = _BriefRepr()
+
+
+def brief_repr(obj: object) -> str:
+    """A short, safe `repr` for error messages: never raises, never huge, never deeper than 3 levels."""
+    try:
+        return _BRIEF.repr(obj)
+    except Exception:  # a broken __repr__ must not replace the error being reported
+        return f"<{type(obj).__qualname__} object>"
+
+
+def _describe_int(n: int) -> str:
+    # str() of an int past 4300 digits raises ValueError (CPython's guard); name its size instead.
+    return str(n) if n.bit_length() <= _BRIEF_INT_BITS else f"of {n.bit_length()} bits"
+
+
 def _check_str(s: str) -> str:
+    if len(s) > MAX_STRING_LENGTH:
+        raise _Refusal(
+            f"a string of {len(s)} characters is longer than MAX_STRING_LENGTH ({MAX_STRING_LENGTH})"
+        )
     if not s.isascii():
         try:
             s.encode("utf-8")
@@ -93,7 +156,9 @@ def _freeze(obj: object, depth: int, active: set[int]) -> Value:
     if t is int:
         if -MAX_SAFE_INTEGER <= obj <= MAX_SAFE_INTEGER:  # type: ignore[operator]
             return obj  # type: ignore[return-value]
-        raise _Refusal(f"integer {obj} is outside +-(2**53 - 1), which I-JSON cannot carry exactly")
+        raise _Refusal(
+            f"integer {_describe_int(obj)} is outside +-(2**53 - 1), which I-JSON cannot carry exactly"  # type: ignore[arg-type]
+        )
     if t is float:
         if math.isfinite(obj):  # type: ignore[arg-type]
             return obj  # type: ignore[return-value]
@@ -144,15 +209,15 @@ def _freeze_mapping(obj: Mapping[object, object], depth: int, active: set[int]) 
     out: dict[str, Value] = {}
     unchanged = isinstance(obj, PMap)
     for key, item in obj.items():
-        if type(key) is str and key.isascii():
+        if type(key) is str and key.isascii() and len(key) <= MAX_STRING_LENGTH:
             name = key
         elif not isinstance(key, str):
-            raise _Refusal(f"mapping keys must be strings, got {type(key).__name__} {key!r}")
+            raise _Refusal(f"mapping keys must be strings, got {type(key).__name__} {brief_repr(key)}")
         else:
             try:
                 name = _check_str(key if type(key) is str else str.__str__(key))
             except _Refusal as refusal:
-                raise _Refusal(f"key {key!r}: {refusal.message}") from None
+                raise _Refusal(f"key {brief_repr(key)}: {refusal.message}") from None
         try:
             frozen = _freeze(item, depth + 1, active)
         except _Refusal as refusal:
@@ -219,15 +284,37 @@ def freeze_map(obj: object, *, path: str = "value") -> PMap[str, Value]:
     return frozen
 
 
+def _too_deep() -> InvalidValueError:
+    return InvalidValueError(f"value: nesting is deeper than {_WALK_DEPTH} levels (MAX_DEPTH is {MAX_DEPTH})")
+
+
 def thaw(value: object) -> object:
     """Turn a frozen value back into plain `dict`/`list` data, keys in sorted order.
 
     The result is a fresh structure the caller may mutate; scalars are returned as is.
+    Data nested deeper than `MAX_DEPTH`, or a mapping whose keys cannot be sorted,
+    raises `InvalidValueError`.
     """
+    return _thaw(value, 0)
+
+
+def _thaw(value: object, depth: int) -> object:
     if isinstance(value, Mapping):
-        return {key: thaw(value[key]) for key in sorted(value)}
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        try:
+            keys = sorted(value)
+        except TypeError:
+            raise InvalidValueError(
+                f"value: mapping keys must be strings, got {brief_repr(list(value))[:80]}"
+            ) from None
+        depth += 1
+        return {key: _thaw(value[key], depth) for key in keys}
     if isinstance(value, (PVector, list, tuple)):
-        return [thaw(item) for item in value]
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        depth += 1
+        return [_thaw(item, depth) for item in value]
     return value
 
 
@@ -279,18 +366,24 @@ def _encode_float(x: float) -> str:
     return sign + body
 
 
-def _encode(value: object) -> str:
+def _encode(value: object, depth: int) -> str:
     t = type(value)
     if t is str:
         return _encode_str(value)  # type: ignore[arg-type]
     if t is int:
         return int.__repr__(value)
     if t is PMap or t is dict:
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        depth += 1
         return "{" + ",".join(
-            _encode_str(key) + ":" + _encode(value[key]) for key in _sorted_keys(value)  # type: ignore[index,arg-type]
+            _encode_str(key) + ":" + _encode(value[key], depth) for key in _sorted_keys(value)  # type: ignore[index,arg-type]
         ) + "}"
     if t is _PVECTOR_TYPE or t is list or t is tuple:
-        return "[" + ",".join(map(_encode, value)) + "]"  # type: ignore[call-overload]
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        depth += 1
+        return "[" + ",".join([_encode(item, depth) for item in value]) + "]"  # type: ignore[attr-defined]
     if value is None:
         return "null"
     if value is True:
@@ -300,13 +393,19 @@ def _encode(value: object) -> str:
     if isinstance(value, float) and t is float:
         return _encode_float(value)
     if isinstance(value, Mapping):
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        depth += 1
         return "{" + ",".join(
-            _encode_str(key) + ":" + _encode(value[key]) for key in _sorted_keys(value)
+            _encode_str(key) + ":" + _encode(value[key], depth) for key in _sorted_keys(value)
         ) + "}"
     if isinstance(value, (PVector, list, tuple)):
-        return "[" + ",".join(map(_encode, value)) + "]"
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        depth += 1
+        return "[" + ",".join([_encode(item, depth) for item in value]) + "]"
     if isinstance(value, (bool, int, float, str)):
-        return _encode(freeze(value))
+        return _encode(freeze(value), depth)
     raise InvalidValueError(f"value: cannot encode {type(value).__name__} as canonical JSON")
 
 
@@ -314,13 +413,28 @@ def canonical_json(value: object) -> bytes:
     """The RFC 8785 (JCS) encoding of a value, as UTF-8 bytes.
 
     Pass frozen values (or plain data already in the domain); it does not
-    re-validate number ranges, which `freeze` guarantees.
+    re-validate number ranges, which `freeze` guarantees. What it cannot
+    encode (an object, nesting deeper than `MAX_DEPTH`, an int too long to
+    print, a lone surrogate, a key that is not a string) raises `InvalidValueError`.
     """
-    return _encode(value).encode("utf-8")
+    try:
+        return _encode(value, 0).encode("utf-8")
+    except InvalidValueError:
+        raise
+    except (ValueError, TypeError, AttributeError) as exc:
+        # int digits past CPython's limit, a lone surrogate (UnicodeEncodeError), a key that is not a str
+        raise InvalidValueError(f"value: cannot encode as canonical JSON: {exc}") from None
 
 
 def values_equal(a: object, b: object) -> bool:
-    """Equality as the canonical encoding sees it: `True != 1` but `1 == 1.0`."""
+    """Equality as the canonical encoding sees it: `True != 1` but `1 == 1.0`.
+
+    Containers nested deeper than `MAX_DEPTH` raise `InvalidValueError`.
+    """
+    return _values_equal(a, b, 0)
+
+
+def _values_equal(a: object, b: object, depth: int) -> bool:
     if a is b:
         return True
     ta, tb = type(a), type(b)
@@ -335,28 +449,51 @@ def values_equal(a: object, b: object) -> bool:
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         if len(a) != len(b):
             return False
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        depth += 1
         for key in a:
-            if key not in b or not values_equal(a[key], b[key]):
+            if key not in b or not _values_equal(a[key], b[key], depth):
                 return False
         return True
     seq = (PVector, list, tuple)
     if isinstance(a, seq) and isinstance(b, seq):
-        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b))
+        if len(a) != len(b):
+            return False
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        depth += 1
+        return all(_values_equal(x, y, depth) for x, y in zip(a, b))
     return False
 
 
 def values_identical(a: object, b: object) -> bool:
-    """Stricter than `values_equal`: also the same Python types throughout (`1` is not `1.0`)."""
+    """Stricter than `values_equal`: also the same Python types throughout (`1` is not `1.0`).
+
+    Containers nested deeper than `MAX_DEPTH` raise `InvalidValueError`.
+    """
+    return _values_identical(a, b, 0)
+
+
+def _values_identical(a: object, b: object, depth: int) -> bool:
     if a is b:
         return True
     if type(a) is not type(b):
         return False
     if isinstance(a, Mapping):
         assert isinstance(b, Mapping)
-        return len(a) == len(b) and all(
-            key in b and values_identical(a[key], b[key]) for key in a
-        )
+        if len(a) != len(b):
+            return False
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        depth += 1
+        return all(key in b and _values_identical(a[key], b[key], depth) for key in a)
     if isinstance(a, (PVector, list, tuple)):
         assert isinstance(b, (PVector, list, tuple))
-        return len(a) == len(b) and all(values_identical(x, y) for x, y in zip(a, b))
+        if len(a) != len(b):
+            return False
+        if depth >= _WALK_DEPTH:
+            raise _too_deep()
+        depth += 1
+        return all(_values_identical(x, y, depth) for x, y in zip(a, b))
     return bool(a == b) and (not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b))  # type: ignore[arg-type]

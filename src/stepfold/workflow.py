@@ -10,7 +10,7 @@ from pyrsistent import pmap
 
 from stepfold.errors import InvalidValueError
 from stepfold.state import State
-from stepfold.values import Params, Value, canonical_json, freeze, freeze_map, thaw
+from stepfold.values import Params, Value, brief_repr, canonical_json, freeze, freeze_map, thaw
 
 __all__ = ["StepSpec", "WorkflowDefinition", "ExecutionContext", "HUMAN", "RUNTIME"]
 
@@ -27,7 +27,7 @@ def _sha256_json(value: object) -> str:
 
 def _require_str(value: object, where: str) -> str:
     if not isinstance(value, str):
-        raise InvalidValueError(f"{where}: expected a string, got {type(value).__name__} {value!r}")
+        raise InvalidValueError(f"{where}: expected a string, got {type(value).__name__} {brief_repr(value)}")
     frozen = freeze(value, path=where)
     assert isinstance(frozen, str)
     return frozen
@@ -72,11 +72,10 @@ def _to_step(value: object, index: int) -> StepSpec:
     if isinstance(value, StepSpec):
         return value
     if isinstance(value, Mapping):
-        unknown = sorted(set(value) - {"id", "kind", "payload"})
-        if unknown or "id" not in value or "kind" not in value:
+        if not {"id", "kind"} <= value.keys() <= {"id", "kind", "payload"}:
             raise InvalidValueError(
                 f"steps[{index}]: a step mapping needs 'id' and 'kind' (and optional 'payload'), "
-                f"got keys {sorted(map(str, value))}"
+                f"got keys [{', '.join(sorted(map(brief_repr, value)))}]"
             )
         payload = value.get("payload", {})
         if not isinstance(payload, Mapping):
