@@ -28,7 +28,7 @@ from stepfold.registry import mission_operations
 from stepfold.result import OrchestrationResult
 from stepfold.state import state_delta
 from stepfold.store import DEFAULT_STORE, MIN_PREFIX, SQLiteStore
-from stepfold.values import thaw
+from stepfold.values import MAX_DEPTH, thaw
 from stepfold.verification import verify
 from stepfold.workflow import ExecutionContext
 
@@ -62,14 +62,31 @@ def _unique_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return out
 
 
+def _parse_int(digits: str) -> int:
+    if len(digits) > 64:  # never convert thousands of digits: freeze refuses anything past 16 of them anyway
+        raise ValueError(f"a number of {len(digits.lstrip('-'))} digits is outside +-(2**53 - 1)")
+    return int(digits)
+
+
+def _decode_json(text: str, *, one_line: bool = False) -> object:
+    """Strict JSON: no NaN/Infinity, no duplicate keys; `ValueError` with a one-line reason and the position."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int, object_pairs_hook=_unique_object)
+    except json.JSONDecodeError as exc:
+        at = f"column {exc.colno}" if one_line else f"line {exc.lineno} column {exc.colno}"
+        raise ValueError(f"invalid JSON at {at}: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError(f"invalid JSON: nested too deeply to parse (values nest at most {MAX_DEPTH} levels)") from None
+    except ValueError as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None
+
+
 def parse_json(text: str, where: str) -> object:
     """Strict JSON: no NaN/Infinity, no duplicate keys; `UsageError` naming `where` and the position."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_object)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except (ValueError, RecursionError) as exc:
-        raise UsageError(f"{where}: invalid JSON: {exc}") from None
+        return _decode_json(text)
+    except ValueError as exc:
+        raise UsageError(f"{where}: {exc}") from None
 
 
 def _json_object(text: str, where: str) -> Mapping[str, object]:
@@ -309,11 +326,9 @@ class _Progress:
 def _batch_call(text: str) -> tuple[str, MissionCall | str]:
     """One JSONL line as (mission name or "-", the call or a one-line reason it is not one)."""
     try:
-        document = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_object)
-    except json.JSONDecodeError as exc:
-        return "-", f"invalid JSON at column {exc.colno}: {exc.msg}"
-    except (ValueError, RecursionError) as exc:
-        return "-", f"invalid JSON: {exc}"
+        document = _decode_json(text, one_line=True)
+    except ValueError as exc:
+        return "-", str(exc)
     mission = document.get("mission") if isinstance(document, dict) else None
     name = mission if isinstance(mission, str) and mission else "-"
     try:

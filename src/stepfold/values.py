@@ -64,6 +64,7 @@ blob that belongs elsewhere (store its digest or path). The bound keeps one
 string's canonical encoding under ~100 MB (6 bytes per character at worst).
 """
 
+_PATH_ENDS = 8  # a path deeper than 3 * 8 levels shows its first and last 8 segments
 _PATH_KEY_CHARS = 64  # a longer key is abbreviated in error paths, so that a message stays short
 _BRIEF_INT_BITS = 256  # a longer int is described by its size in messages, never converted to digits
 
@@ -84,9 +85,14 @@ class _Refusal(Exception):
 def format_path(root: str, segments: Sequence[str | int]) -> str:
     """Render a path such as `initial_state.tasks[3].due` from a root name and keys/indices.
 
-    A key longer than 64 characters is shown by its first 32 and an ellipsis, so messages stay short.
+    A key longer than 64 characters is shown by its first 32 and an ellipsis, and a path deeper
+    than 24 levels by its first and last 8 around the count left out, so messages stay short.
     """
     out = [root]
+    if len(segments) > 2 * _PATH_ENDS + _PATH_ENDS:
+        hidden = len(segments) - 2 * _PATH_ENDS
+        head, tail = segments[:_PATH_ENDS], segments[-_PATH_ENDS:]
+        return f"{format_path(root, head)}…({hidden} levels)…{format_path('', tail)}"
     for seg in segments:
         if isinstance(seg, int):
             out.append(f"[{seg}]")
@@ -108,6 +114,16 @@ class _BriefRepr(reprlib.Repr):
         self.maxstring = 40
         self.maxother = 40
         self.maxlong = 40
+
+    def repr_instance(self, x: object, level: int) -> str:
+        try:
+            text = repr(x)
+        except Exception:  # a broken __repr__: name the type, never an address (messages are deterministic)
+            return f"<{type(x).__qualname__} object>"
+        if len(text) <= self.maxother:
+            return text
+        head = (self.maxother - 3) // 2
+        return text[:head] + "..." + text[len(text) - (self.maxother - 3 - head):]
 
     def repr_int(self, x: int, level: int) -> str:
         if x.bit_length() > _BRIEF_INT_BITS:
