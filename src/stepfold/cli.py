@@ -456,11 +456,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return done.code if isinstance(done.code, int) else EXIT_USAGE
         code: int = args.handler(args, stdout)
         return code
-    except UsageError as exc:
-        stderr.write(f"stepfold: error: {exc}\n")
-        return EXIT_USAGE
-    except (StepfoldError, ValueError) as exc:
-        stderr.write(f"stepfold: error: {exc}\n")
+    except (UsageError, StepfoldError, ValueError) as exc:
+        # one line, whatever the message quotes (an argument may hold a newline)
+        stderr.write("stepfold: error: " + str(exc).replace("\r", "\\r").replace("\n", "\\n") + "\n")
         return EXIT_USAGE
 
 

@@ -21,7 +21,7 @@ from stepfold.policy import TIER2_POLICY, Policy, check_workflow, step_operation
 from stepfold.receipt import Receipt, input_digest
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
-from stepfold.values import Params, format_path, freeze_map, values_identical
+from stepfold.values import Params, brief_repr, format_path, freeze_map, values_identical
 from stepfold.workflow import HUMAN, ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = [
@@ -132,7 +132,7 @@ def _merge_inputs(recorded: Params, given: Params) -> Params:
         if step_id in recorded and not values_identical(recorded[step_id], value):
             raise InvalidValueError(
                 f"{format_path('inputs', [step_id])}: step {step_id!r} already has the input "
-                f"{recorded[step_id]!r}; a resumed run cannot change it"
+                f"{brief_repr(recorded[step_id])}; a resumed run cannot change it"
             )
         merged = merged.set(step_id, value)
     return merged

@@ -45,7 +45,7 @@ from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.registry import run_mission
 from stepfold.result import OrchestrationResult
-from stepfold.values import Params, freeze_map, thaw
+from stepfold.values import Params, brief_repr, freeze_map, thaw
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
@@ -67,7 +67,7 @@ _CALL_KEYS = ("mission", "params", "state", "inputs")
 
 def _mission_name(value: object) -> str:
     if not isinstance(value, str) or not value:
-        raise InvalidValueError(f"mission: expected a non-empty mission name, got {value!r}")
+        raise InvalidValueError(f"mission: expected a non-empty mission name, got {brief_repr(value)}")
     return value
 
 
@@ -235,7 +235,7 @@ def _check_calls(calls: Iterable[MissionCall]) -> tuple[MissionCall, ...]:
 
 def _check_chunksize(chunksize: object) -> int:
     if type(chunksize) is not int or chunksize < 1:
-        raise InvalidValueError(f"chunksize: expected an int >= 1, got {chunksize!r}")
+        raise InvalidValueError(f"chunksize: expected an int >= 1, got {brief_repr(chunksize)}")
     return chunksize
 
 
@@ -350,7 +350,7 @@ def run_many(
     never an error. `chunksize` calls go to a worker as one task.
     """
     if errors not in ERRORS:
-        raise InvalidValueError(f"errors: expected one of {list(ERRORS)}, got {errors!r}")
+        raise InvalidValueError(f"errors: expected one of {list(ERRORS)}, got {brief_repr(errors)}")
     listed = _check_calls(calls)
     size = _check_chunksize(chunksize)
     results: list[Outcome] = []

@@ -15,6 +15,7 @@ from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.result import OrchestrationResult
+from stepfold.values import brief_repr
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
@@ -38,7 +39,7 @@ def register_mission(
     Refuses to overwrite an existing name unless `replace=True`. Returns the registered `Mission`.
     """
     if not isinstance(name, str) or not name:
-        raise InvalidValueError(f"mission name: expected a non-empty string, got {name!r}")
+        raise InvalidValueError(f"mission name: expected a non-empty string, got {brief_repr(name)}")
     if not callable(builder):
         raise InvalidValueError(f"mission {name!r}: builder must be callable, got {type(builder).__name__}")
     if name in MISSION_REGISTRY and not replace:

@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 def _check_status(_instance: object, _attribute: object, value: object) -> None:
     if value not in STATUSES:
-        raise InvalidValueError(f"status: expected one of {list(STATUSES)}, got {value!r}")
+        raise InvalidValueError(f"status: expected one of {list(STATUSES)}, got {brief_repr(value)}")
 
 
 @attrs.frozen
@@ -160,7 +160,7 @@ class _Reader:
         doc = self.document
         fmt = _field(doc, "result", "format")
         if fmt != RESULT_FORMAT:
-            raise InvalidDocumentError(f"result.format: expected {RESULT_FORMAT!r}, got {fmt!r}")
+            raise InvalidDocumentError(f"result.format: expected {RESULT_FORMAT!r}, got {brief_repr(fmt)}")
         workflow = _build("result.workflow", lambda: _workflow(_record(_field(doc, "result", "workflow"), "result.workflow", _WORKFLOW_KEYS)))
         lineage_doc = _record(_field(doc, "result", "lineage"), "result.lineage", _LINEAGE_KEYS)
         context_doc = _record(_field(doc, "result", "context"), "result.context", _CONTEXT_KEYS)
@@ -190,11 +190,11 @@ class _Reader:
             entry_map = _record(entry_doc, where, _ENTRY_KEYS)
             if _field(entry_map, where, "step_id") != step.id:
                 raise InvalidDocumentError(
-                    f"{where}.step_id: {entry_map['step_id']!r} does not match executed step {step.id!r}"
+                    f"{where}.step_id: {brief_repr(entry_map['step_id'])} does not match executed step {brief_repr(step.id)}"
                 )
             status = _field(entry_map, where, "status")
             if status not in (COMPLETED, FAILED):
-                raise InvalidDocumentError(f"{where}.status: expected 'completed' or 'failed', got {status!r}")
+                raise InvalidDocumentError(f"{where}.status: expected 'completed' or 'failed', got {brief_repr(status)}")
             changes = _record(_field(entry_map, where, "changes"), f"{where}.changes", _CHANGES_KEYS)
             delta = _build(
                 f"{where}.changes",
@@ -206,16 +206,16 @@ class _Reader:
             state = state.apply(delta)
             given = _build(f"{where}.input", lambda: freeze(_field(entry_map, where, "input"), path=f"{where}.input"))
             if step.kind != HUMAN and given is not None:
-                raise InvalidDocumentError(f"{where}.input: a {step.kind} step takes no input, got {given!r}")
+                raise InvalidDocumentError(f"{where}.input: a {step.kind} step takes no input, got {brief_repr(given)}")
             entries.append(LineageEntry(step, given, state, str(status)))
         lineage = Lineage(_text(_field(lineage_doc, "result.lineage", "workflow_id"), "result.lineage.workflow_id"), initial, entries)
         receipt = _build("result.receipt", lambda: _receipt(_record(_field(doc, "result", "receipt"), "result.receipt", _RECEIPT_KEYS)))
         status = _field(doc, "result", "status")
         if status not in STATUSES:
-            raise InvalidDocumentError(f"result.status: expected one of {list(STATUSES)}, got {status!r}")
+            raise InvalidDocumentError(f"result.status: expected one of {list(STATUSES)}, got {brief_repr(status)}")
         message = _field(doc, "result", "error_message")
         if message is not None and not isinstance(message, str):
-            raise InvalidDocumentError(f"result.error_message: expected a string or null, got {message!r}")
+            raise InvalidDocumentError(f"result.error_message: expected a string or null, got {brief_repr(message)}")
         result = OrchestrationResult(workflow, context, lineage, receipt, str(status), message)
         _check_derived(doc, result)
         if self.states is not None:
@@ -228,12 +228,12 @@ def _check_delta(state: State, delta: StateDelta, where: str) -> None:
     """A recorded delta holds only real changes, so every edit to it changes a state digest."""
     for key in delta.removed:
         if key not in state:
-            raise InvalidDocumentError(f"{where}.removed: {key!r} is not in the state before this step")
+            raise InvalidDocumentError(f"{where}.removed: {brief_repr(key)} is not in the state before this step")
         if key in delta.set:
-            raise InvalidDocumentError(f"{where}: {key!r} is both set and removed")
+            raise InvalidDocumentError(f"{where}: {brief_repr(key)} is both set and removed")
     for key, value in delta.set.items():
         if key in state and values_identical(state[key], value):
-            raise InvalidDocumentError(f"{where}.set: {key!r} already has this value; not a change")
+            raise InvalidDocumentError(f"{where}.set: {brief_repr(key)} already has this value; not a change")
 
 
 def _check_derived(doc: Mapping[str, object], result: OrchestrationResult) -> None:
@@ -246,20 +246,20 @@ def _check_derived(doc: Mapping[str, object], result: OrchestrationResult) -> No
     for key, expected in derived.items():
         if _field(doc, "result", key) != expected or type(doc[key]) is not type(expected):
             raise InvalidDocumentError(
-                f"result.{key}: {doc[key]!r} disagrees with the lineage, which gives {expected!r}"
+                f"result.{key}: {brief_repr(doc[key])} disagrees with the lineage, which gives {brief_repr(expected)}"
             )
     recorded_ids = _field(_mapping(doc["lineage"], "result.lineage"), "result.lineage", "executed_step_ids")
     if recorded_ids != list(result.lineage.executed_step_ids):
         raise InvalidDocumentError(
-            f"result.lineage.executed_step_ids: {recorded_ids!r} disagrees with the entries "
-            f"{list(result.lineage.executed_step_ids)!r}"
+            f"result.lineage.executed_step_ids: {brief_repr(recorded_ids)} disagrees with the entries "
+            f"{brief_repr(list(result.lineage.executed_step_ids))}"
         )
     if result.lineage.workflow_id != result.id:
         raise InvalidDocumentError(
-            f"result.lineage.workflow_id: {result.lineage.workflow_id!r} is not the workflow id {result.id!r}"
+            f"result.lineage.workflow_id: {brief_repr(result.lineage.workflow_id)} is not the workflow id {brief_repr(result.id)}"
         )
     if result.receipt.id != result.id:
-        raise InvalidDocumentError(f"result.receipt.id: {result.receipt.id!r} is not the workflow id {result.id!r}")
+        raise InvalidDocumentError(f"result.receipt.id: {brief_repr(result.receipt.id)} is not the workflow id {brief_repr(result.id)}")
     if result.status == COMPLETED and len(result.lineage.entries) != len(result.workflow.steps):
         raise InvalidDocumentError("result.status: 'completed' but not every step of the workflow ran")
 
@@ -289,9 +289,9 @@ _STEP_KEYS = frozenset({"id", "kind", "payload"})
 def _record(value: object, where: str, keys: frozenset[str]) -> Mapping[str, object]:
     """A mapping with no keys beyond `keys`: anything extra in a verified document is refused."""
     mapping = _mapping(value, where)
-    extra = sorted(str(key) for key in mapping if key not in keys)
+    extra = sorted(brief_repr(key) for key in mapping if key not in keys)
     if extra:
-        raise InvalidDocumentError(f"{where}: unexpected keys {extra}; expected only {sorted(keys)}")
+        raise InvalidDocumentError(f"{where}: unexpected keys [{', '.join(extra)}]; expected only {sorted(keys)}")
     return mapping
 
 

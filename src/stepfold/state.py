@@ -308,7 +308,7 @@ def _freeze_removed(value: object) -> tuple[str, ...]:
     keys = tuple(value)
     for index, key in enumerate(keys):
         if not isinstance(key, str):
-            raise InvalidValueError(f"delta.removed[{index}]: expected a string key, got {key!r}")
+            raise InvalidValueError(f"delta.removed[{index}]: expected a string key, got {brief_repr(key)}")
     return tuple(sorted(keys))
 
 

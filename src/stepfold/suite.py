@@ -44,7 +44,7 @@ from stepfold.receipt import sha256_json
 from stepfold.registry import mission_operations, run_mission
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
-from stepfold.values import Params, freeze_map, thaw
+from stepfold.values import Params, brief_repr, freeze_map, thaw
 from stepfold.workflow import HUMAN, ExecutionContext
 
 __all__ = [
@@ -106,7 +106,7 @@ def _mission_entry(entry: object, index: int) -> MissionCall:
         except InvalidValueError as exc:
             raise InvalidValueError(f"{where}.{exc}") from None
     raise InvalidValueError(
-        f"{where}: expected (mission, params, inputs), a mission name or a MissionCall, got {entry!r}"
+        f"{where}: expected (mission, params, inputs), a mission name or a MissionCall, got {brief_repr(entry)}"
     )
 
 
@@ -420,7 +420,7 @@ class _GoldenMission:
 def _text(mapping: Mapping[str, object], key: str, where: str) -> str:
     value = mapping.get(key)
     if not isinstance(value, str):
-        raise InvalidDocumentError(f"{where}.{key}: expected a string, got {value!r}")
+        raise InvalidDocumentError(f"{where}.{key}: expected a string, got {brief_repr(value)}")
     return value
 
 
@@ -433,7 +433,7 @@ def _object(value: object, where: str) -> Mapping[str, object]:
 def _read_golden(golden: object) -> dict[str, dict[str, _GoldenMission]]:
     document = _object(golden, "golden")
     if document.get("format") != GOLDEN_FORMAT:
-        raise InvalidDocumentError(f"golden.format: expected {GOLDEN_FORMAT!r}, got {document.get('format')!r}")
+        raise InvalidDocumentError(f"golden.format: expected {GOLDEN_FORMAT!r}, got {brief_repr(document.get('format'))}")
     scenarios: dict[str, dict[str, _GoldenMission]] = {}
     for name, missions in _object(document.get("scenarios"), "golden.scenarios").items():
         read: dict[str, _GoldenMission] = {}
@@ -442,7 +442,7 @@ def _read_golden(golden: object) -> dict[str, dict[str, _GoldenMission]]:
             mission = _object(entry, where)
             raw_links = mission.get("links")
             if not isinstance(raw_links, list):
-                raise InvalidDocumentError(f"{where}.links: expected an array, got {raw_links!r}")
+                raise InvalidDocumentError(f"{where}.links: expected an array, got {brief_repr(raw_links)}")
             links = []
             for index, raw in enumerate(raw_links):
                 link = _object(raw, f"{where}.links[{index}]")
