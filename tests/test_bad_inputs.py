@@ -257,3 +257,19 @@ def test_a_corrupt_run_does_not_take_the_others_with_it(tmp_path: Path) -> None:
         assert store.load(new_id).status == "completed"
     assert catalogue.cli("export", intact_id, "--store", str(path)).code == 0
     assert catalogue.cli("export", damaged_id, "--store", str(path)).code == 2
+
+
+def test_from_dict_refuses_a_status_the_lineage_does_not_imply() -> None:
+    # Found by `make fuzz`: a suspended document whose workflow had lost its steps raised IndexError.
+    suspended = run_mission("daily_loop", ExecutionContext(DAILY_STATE), {"date": "2026-11-24"}).to_dict()
+    cases: list[tuple[str, object, str]] = [
+        ("workflow", {**suspended["workflow"], "steps": []}, "result.lineage.entries: 2 entries for a workflow of 0 steps"),
+        ("status", "completed", "result.status: 'completed' disagrees with the lineage, which gives 'suspended'"),
+        ("status", "failed", "result.status: 'failed' disagrees with the lineage, which gives 'suspended'"),
+    ]
+    for key, value, message in cases:
+        document = json.loads(json.dumps({**suspended, key: value}))
+        with pytest.raises(InvalidDocumentError) as info:
+            OrchestrationResult.from_dict(document)
+        assert str(info.value) == message
+        assert verify(document).reason == f"the document cannot be read as a result: {message}"

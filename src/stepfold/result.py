@@ -217,6 +217,7 @@ class _Reader:
         if message is not None and not isinstance(message, str):
             raise InvalidDocumentError(f"result.error_message: expected a string or null, got {brief_repr(message)}")
         result = OrchestrationResult(workflow, context, lineage, receipt, str(status), message)
+        _check_progress(result)
         _check_derived(doc, result)
         if self.states is not None:
             return result, self.states[1]
@@ -234,6 +235,31 @@ def _check_delta(state: State, delta: StateDelta, where: str) -> None:
     for key, value in delta.set.items():
         if key in state and values_identical(state[key], value):
             raise InvalidDocumentError(f"{where}.set: {brief_repr(key)} already has this value; not a change")
+
+
+def _check_progress(result: OrchestrationResult) -> None:
+    """The status is the one the lineage implies, so that every derived field is defined."""
+    ran, planned = len(result.lineage.entries), len(result.workflow.steps)
+    if ran > planned:
+        raise InvalidDocumentError(f"result.lineage.entries: {ran} entries for a workflow of {planned} steps")
+    statuses = [entry.status for entry in result.lineage.entries]
+    if FAILED in statuses[:-1]:
+        raise InvalidDocumentError(
+            f"result.lineage.entries[{statuses.index(FAILED)}].status: a failed step must be the last one run"
+        )
+    if statuses and statuses[-1] == FAILED:
+        implied = FAILED
+    else:
+        implied = COMPLETED if ran == planned else SUSPENDED
+    if result.status != implied:
+        raise InvalidDocumentError(
+            f"result.status: {brief_repr(result.status)} disagrees with the lineage, which gives {implied!r}"
+        )
+    if implied == SUSPENDED and result.workflow.steps[ran].kind != HUMAN:
+        raise InvalidDocumentError(
+            f"result.status: the run stops before step {ran} ({brief_repr(result.workflow.steps[ran].id)}), "
+            "which is not a human step"
+        )
 
 
 def _check_derived(doc: Mapping[str, object], result: OrchestrationResult) -> None:
@@ -260,8 +286,6 @@ def _check_derived(doc: Mapping[str, object], result: OrchestrationResult) -> No
         )
     if result.receipt.id != result.id:
         raise InvalidDocumentError(f"result.receipt.id: {brief_repr(result.receipt.id)} is not the workflow id {brief_repr(result.id)}")
-    if result.status == COMPLETED and len(result.lineage.entries) != len(result.workflow.steps):
-        raise InvalidDocumentError("result.status: 'completed' but not every step of the workflow ran")
 
 
 def _build(where: str, make: Callable[[], T]) -> T:
