@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -170,3 +170,16 @@ def test_cli_refuses_absurdly_deep_json_with_exit_two(argv: list[str], tmp_path:
     deep = cli("run", "echo", "--no-store", "--params", '{"a": ' + _deep_json(200) + "}")
     assert deep.code == 2 and deep.err.startswith("stepfold: error: params.a[0][0]")
     assert deep.err.endswith(f": nesting is deeper than {MAX_DEPTH} levels\n")
+
+
+def test_a_state_holds_the_same_depth_however_it_is_built() -> None:
+    # Found by `make fuzz`: set/update took a value one level deeper than State({...}) accepted.
+    deepest, too_deep = _nested_lists(MAX_DEPTH - 1), _nested_lists(MAX_DEPTH)
+    built = State({"k": deepest})
+    assert State().set("k", deepest) == built == State().update({"k": deepest})
+    grows: tuple[Callable[[], State], ...] = (
+        lambda: State({"k": too_deep}), lambda: State().set("k", too_deep), lambda: State().update({"k": too_deep})
+    )
+    for grow in grows:
+        with pytest.raises(InvalidValueError, match=f"^state.k\\[0\\].*: nesting is deeper than {MAX_DEPTH} levels$"):
+            grow()

@@ -281,9 +281,11 @@ def freeze(obj: object, *, path: str = "value") -> Value:
 
 
 def freeze_entry(root: str, key: str, obj: object) -> Value:
-    """`freeze(obj, path=<root>.<key>)`, formatting the path only when something is refused (the hot path of `State.set`)."""
+    """`freeze(obj, path=<root>.<key>)` for a value one level inside a mapping (a state's entry): it may nest
+    `MAX_DEPTH - 1` levels, exactly as inside `freeze({key: obj})`. The path is formatted only when something
+    is refused (the hot path of `State.set`)."""
     try:
-        return _freeze(obj, 0, set())
+        return _freeze(obj, 1, set())
     except _Refusal as refusal:
         where = format_path(root, [key, *reversed(refusal.segments)])
         raise InvalidValueError(f"{where}: {refusal.message}") from None
