@@ -227,3 +227,68 @@ def test_bad_arguments_name_what_was_wrong() -> None:
         run_workflow({"id": "w"}, ExecutionContext())  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError, match="ctx: expected an ExecutionContext, got dict"):
         run_workflow(WorkflowDefinition(id="w"), {"a": 1})  # type: ignore[arg-type]
+
+
+def test_bad_policy_or_operations_arguments_are_refused_with_an_exact_message() -> None:
+    workflow = WorkflowDefinition(id="w")
+    with pytest.raises(InvalidValueError) as info:
+        run_workflow(workflow, ExecutionContext(), policy={"max_steps": 1})  # type: ignore[arg-type]
+    assert str(info.value) == "policy: expected a Policy, got dict"
+    with pytest.raises(InvalidValueError) as info:
+        run_workflow(workflow, ExecutionContext(), operations=[("noop", None)])  # type: ignore[arg-type]
+    assert str(info.value) == "operations: expected a mapping of names to operations, got list"
+
+
+@pytest.mark.parametrize(
+    ("step", "name"),
+    [(StepSpec("s", "runtime", {"operation": "loud"}), "loud"), (StepSpec("s", "human", {}), "record")],
+)
+def test_an_operation_that_is_not_callable_is_refused_before_running(step: StepSpec, name: str) -> None:
+    workflow = WorkflowDefinition(id="w", steps=[step])
+    with pytest.raises(EnvelopeViolation) as info:
+        run_workflow(workflow, ExecutionContext(inputs={"s": 1} if step.kind == "human" else {}), operations=DEFAULT_OPERATIONS.set(name, "loud"))  # type: ignore[arg-type]
+    assert str(info.value) == f"workflow 'w' step 's': operation {name!r} is not callable"
+
+
+def _six_steps_with_a_human() -> WorkflowDefinition:
+    steps = [StepSpec(f"s{i}", "runtime", {"operation": "noop"}) for i in range(5)]
+    return WorkflowDefinition(id="w", steps=[*steps, StepSpec("h", "human", {})])
+
+
+def test_resume_checks_the_run_against_the_policy_it_is_given() -> None:
+    policy = Policy(max_steps=6)
+    suspended = run_workflow(_six_steps_with_a_human(), policy=policy)
+    assert suspended.pending_step_id == "h"
+    assert resume(suspended, {"h": 1}, policy=policy).final_state == {"h": 1}
+    with pytest.raises(AntiFailureViolation):
+        resume(suspended, {"h": 1})
+
+
+def test_resume_refuses_what_is_not_a_result_or_inputs_that_are_not_a_mapping() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        resume({"status": "suspended"}, {})  # type: ignore[arg-type]
+    assert str(info.value) == "result: expected an OrchestrationResult, got dict"
+    suspended = run_workflow(WorkflowDefinition(id="w", steps=[StepSpec("h", "human", {})]))
+    with pytest.raises(InvalidValueError) as info:
+        resume(suspended, [("h", 1)])  # type: ignore[arg-type]
+    assert str(info.value) == "inputs: expected a mapping with string keys, got list"
+    with pytest.raises(InvalidValueError) as info:
+        resume(suspended, {"h": {1}})
+    assert str(info.value) == "inputs.h: a set is not allowed (use a list)"
+
+
+def _record_twice(state: State, step: StepSpec) -> State:
+    """A replacement for `record`: stores the input under the step id, twice over."""
+    return state.set(step.id, [step.payload["input"], step.payload["input"]])
+
+
+def test_orchestrator_runs_and_resumes_with_its_own_policy_and_operations() -> None:
+    operations = DEFAULT_OPERATIONS.set("record", _record_twice)
+    orchestrator = Orchestrator(policy=Policy(max_steps=6), operations=operations)
+    suspended = orchestrator.run_workflow(_six_steps_with_a_human(), ExecutionContext(initial_state={"a": 1}))
+    assert suspended.status == "suspended" and suspended.final_state == {"a": 1}
+    done = orchestrator.resume(suspended, {"h": 2})
+    assert done.final_state == {"a": 1, "h": [2, 2]}
+    assert done.to_dict() == resume(suspended, {"h": 2}, policy=Policy(max_steps=6), operations=operations).to_dict()
+    with pytest.raises(AntiFailureViolation):
+        Orchestrator().resume(suspended, {"h": 2})

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 from hypothesis import given
+from pyrsistent import pmap
 
 import stepfold
 import stepfold.builder
@@ -19,6 +20,7 @@ from stepfold import (
     EnvelopeViolation,
     ExecutionContext,
     InvalidValueError,
+    Mission,
     MissionSpec,
     OrchestrationResult,
     Params,
@@ -35,7 +37,8 @@ from stepfold import (
     run_workflow,
     thaw,
 )
-from stepfold.registry import MISSION_REGISTRY
+from stepfold.missions.base import param
+from stepfold.registry import MISSION_REGISTRY, mission_operations
 from tests.strategies import daily_params, daily_states
 
 CONFIRM = "daily-confirm-priorities"
@@ -556,3 +559,180 @@ def test_run_tests_defaults_are_deterministic() -> None:
     tests = plain(first)["tests"]
     assert isinstance(tests, dict)
     assert tests["paths"] == ["tests"]
+
+
+# The built-in builders: the workflows they plan ------------------------------------------------
+
+
+def test_daily_loop_plans_these_steps() -> None:
+    dated = build_workflow(MissionSpec("daily_loop", {"date": "2026-03-10", "max_priorities": 2}))
+    assert dated.id == "daily_loop"
+    assert [step.to_dict() for step in dated.steps] == [
+        {"id": DAILY_IDS[0], "kind": "runtime", "payload": {"operation": "daily.summarise", "date": "2026-03-10"}},
+        {"id": DAILY_IDS[1], "kind": "runtime", "payload": {"operation": "daily.prioritise", "max_priorities": 2}},
+        {"id": CONFIRM, "kind": "human", "payload": {"operation": "daily.confirm"}},
+        {"id": DAILY_IDS[3], "kind": "runtime", "payload": {"operation": "daily.log", "date": "2026-03-10"}},
+    ]
+    undated = build_workflow(MissionSpec("daily_loop"))
+    assert [step.payload for step in undated.steps] == [
+        {"operation": "daily.summarise"},
+        {"operation": "daily.prioritise", "max_priorities": 3},
+        {"operation": "daily.confirm"},
+        {"operation": "daily.log"},
+    ]
+
+
+def test_echo_plans_one_step() -> None:
+    copying = build_workflow(MissionSpec("echo", {"payload_key": "msg"}))
+    assert copying.id == "echo"
+    assert [step.to_dict() for step in copying.steps] == [
+        {"id": "echo", "kind": "runtime", "payload": {"operation": "copy", "source": "msg", "target": "echo"}}
+    ]
+    setting = build_workflow(MissionSpec("echo", {"a": [1]}))
+    assert [step.to_dict() for step in setting.steps] == [
+        {"id": "echo", "kind": "runtime", "payload": {"operation": "set", "key": "echo", "value": {"a": [1]}}}
+    ]
+
+
+def test_run_tests_plans_discover_execute_report_with_documented_defaults() -> None:
+    workflow = build_workflow(MissionSpec("run_tests"))
+    assert workflow.id == "run_tests"
+    assert [step.to_dict() for step in workflow.steps] == [
+        {"id": "tests-discover", "kind": "runtime", "payload": {"operation": "tests.discover", "paths": ["tests"], "pattern": "test_*.py"}},
+        {"id": "tests-execute", "kind": "runtime", "payload": {"operation": "tests.execute", "runner": ["python", "-m", "pytest", "-q"]}},
+        {"id": "tests-report", "kind": "runtime", "payload": {"operation": "tests.report"}},
+    ]
+
+
+def test_run_tests_honours_its_params() -> None:
+    params = {"paths": ["a"], "pattern": "check_*.py", "runner": ["tox", "-e", "py"]}
+    tests = plain(run_mission("run_tests", ExecutionContext(), params))["tests"]
+    assert tests == {
+        "paths": ["a"],
+        "pattern": "check_*.py",
+        "command": ["tox", "-e", "py", "a"],
+        "report": {"status": "planned"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("mission", "params", "message"),
+    [
+        ("run_tests", {"pattern": 3}, "params.pattern: expected a string, got 3"),
+        ("run_tests", {"paths": "tests"}, "params.paths: expected a list of strings, got 'tests'"),
+        ("run_tests", {"runner": "pytest"}, "params.runner: expected a list of strings, got 'pytest'"),
+        ("echo", {"payload_key": 3}, "params.payload_key: expected a state key (a string), got 3"),
+        ("echo", {"payload_key": None}, "params.payload_key: expected a state key (a string), got None"),
+        ("daily_loop", {"date": 20260310}, 'params.date: expected a date "YYYY-MM-DD", got 20260310'),
+        ("daily_loop", {"max_priorities": -1}, "params.max_priorities: expected an int >= 0, got -1"),
+    ],
+)
+def test_builders_refuse_bad_params_with_an_exact_message(mission: str, params: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        build_workflow(MissionSpec(mission, params))
+    assert str(info.value) == message
+
+
+def test_run_tests_refuses_a_list_param_holding_something_else_than_strings() -> None:
+    with pytest.raises(InvalidValueError, match=r"^params\.runner: expected a list of strings, got "):
+        build_workflow(MissionSpec("run_tests", {"runner": ["pytest", 1]}))
+
+
+@pytest.mark.parametrize(("mission", "params"), [("daily_loop", {"date": "2026-03-10"}), ("echo", {"x": 1}), ("run_tests", {})])
+def test_a_builder_called_directly_plans_what_build_workflow_returns_but_the_params(
+    mission: str, params: dict[str, object]
+) -> None:
+    spec = MissionSpec(mission, params)
+    direct = MISSION_REGISTRY[mission](spec.params)
+    built = build_workflow(spec)
+    assert direct.metadata == {"mission": mission}
+    assert built.metadata == {"mission": mission, "params": params}
+    assert (built.id, built.steps) == (direct.id, direct.steps)
+
+
+def test_build_workflow_names_the_mission_in_the_metadata_whatever_the_builder_wrote(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(MISSION_REGISTRY, "alias", build_greeting)
+    workflow = build_workflow(MissionSpec("alias", {"name": "x"}))
+    assert workflow.id == "greeting"
+    assert workflow.metadata == {"mission": "alias", "params": {"name": "x"}}
+
+
+def test_build_workflow_refuses_a_builder_that_returns_no_workflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(MISSION_REGISTRY, "broken", lambda params: {"id": "x"})
+    with pytest.raises(InvalidValueError) as info:
+        build_workflow(MissionSpec("broken"))
+    assert str(info.value) == "mission 'broken': its builder returned dict, not a WorkflowDefinition"
+    with pytest.raises(InvalidValueError) as info:
+        build_workflow({"type": "echo"})  # type: ignore[arg-type]
+    assert str(info.value) == "spec: expected a MissionSpec, got dict"
+
+
+@pytest.mark.parametrize(("mission_type", "shown"), [("", "''"), (3, "3"), (None, "None")])
+def test_mission_spec_refuses_a_type_that_is_not_a_non_empty_string(mission_type: object, shown: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        MissionSpec(mission_type)
+    assert str(info.value) == f"mission type: expected a non-empty string, got {shown}"
+
+
+# Mission helpers and registration --------------------------------------------------------------
+
+
+def test_param_names_a_missing_required_param() -> None:
+    assert param(pmap({"a": 1}), "a") == 1
+    assert param(pmap(), "a", None) is None
+    with pytest.raises(InvalidValueError) as info:
+        param(pmap(), "a")
+    assert str(info.value) == "params.a: missing"
+
+
+@pytest.mark.parametrize(
+    ("operations", "message"),
+    [
+        (3, "operations: expected a mapping of names to operations, got int"),
+        ({"op": 3}, "operations['op']: expected a callable under a string name"),
+        ({1: greet}, "operations[1]: expected a callable under a string name"),
+    ],
+)
+def test_a_mission_refuses_operations_that_are_not_callables_by_name(operations: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        Mission(build_greeting, operations)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("name", "builder", "message"),
+    [
+        ("", build_greeting, "mission name: expected a non-empty string, got ''"),
+        (3, build_greeting, "mission name: expected a non-empty string, got 3"),
+        ("greeting", "not callable", "mission 'greeting': builder must be callable, got str"),
+    ],
+)
+def test_register_mission_refuses_a_bad_name_or_builder(name: object, builder: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        register_mission(name, builder)  # type: ignore[arg-type]
+    assert str(info.value) == message
+    assert "" not in MISSION_REGISTRY and "greeting" not in MISSION_REGISTRY
+
+
+def test_register_mission_keeps_the_operations_a_mission_brings() -> None:
+    try:
+        registered = register_mission("greeting", Mission(build_greeting, {"greet": greet}))
+        assert registered.operations == {"greet": greet}
+        assert mission_operations("greeting")["greet"] is greet
+        result = run_mission("greeting", ExecutionContext(), {"name": "ada"})
+        assert plain(result) == {"greeting": "hello ada"}
+    finally:
+        MISSION_REGISTRY.pop("greeting", None)
+
+
+def test_run_mission_runs_with_the_operations_and_policy_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    def build_batch(params: Params) -> WorkflowDefinition:
+        return WorkflowDefinition(id="batch", steps=[StepSpec(f"s{i}", "batch", {"operation": "greet", "name": "x"}) for i in range(6)])
+
+    monkeypatch.setitem(MISSION_REGISTRY, "batch", build_batch)
+    policy = Policy(max_steps=6, allowed_kinds={"batch"})
+    result = run_mission("batch", ExecutionContext(), policy=policy, operations=DEFAULT_OPERATIONS.set("greet", greet))
+    assert plain(result) == {"greeting": "hello x"}
+    assert len(result.executed_steps) == 6

@@ -18,6 +18,7 @@ from stepfold import (
     DEFAULT_OPERATIONS,
     EnvelopeViolation,
     ExecutionContext,
+    OperationError,
     OrchestrationResult,
     Policy,
     State,
@@ -420,3 +421,228 @@ def test_daily_operations_never_mutate_their_inputs(plain: dict[str, object]) ->
         after = DEFAULT_OPERATIONS[step.operation](state, step)
         assert _snapshot(state, step) == before
         state = after
+
+
+# Exact failure messages ------------------------------------------------------------------------
+
+
+def refusal(name: str, state: Mapping[str, object], payload: Mapping[str, object], kind: str = "runtime") -> str:
+    """The `OperationError` message of a built-in operation called directly."""
+    with pytest.raises(OperationError) as info:
+        DEFAULT_OPERATIONS[name](State(state), StepSpec("s", kind, {"operation": name, **payload}))
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "state", "payload", "message"),
+    [
+        ("set", {}, {"key": 3, "value": 1}, "payload 'key' must be a string, got int 3"),
+        ("set", {}, {"value": 1}, "payload needs 'key'"),
+        ("delete", {}, {"key": ["a"]}, "payload 'key' must be a string, got a list"),
+        ("merge", {}, {"values": [1, 2]}, "payload 'values' must be a mapping, got a list"),
+        ("merge", {}, {"values": "ab"}, "payload 'values' must be a mapping, got str 'ab'"),
+        ("increment", {"n": "5"}, {"key": "n"}, "state.n is str '5', not a number"),
+        ("increment", {"n": {"a": 1}}, {"key": "n"}, "state.n is a mapping, not a number"),
+        ("increment", {"n": True}, {"key": "n"}, "state.n is bool True, not a number"),
+        ("increment", {}, {"key": "n", "by": "1"}, "payload 'by' must be a number, got str '1'"),
+        ("increment", {}, {"key": "n", "by": False}, "payload 'by' must be a number, got bool False"),
+        ("append", {"l": "abc"}, {"key": "l", "value": 1}, "state.l is str 'abc', not a list"),
+        ("append", {"a b": {}}, {"key": "a b", "value": 1}, 'state["a b"] is a mapping, not a list'),
+        ("copy", {}, {"source": "src", "target": "t"}, "state.src does not exist, nothing to copy"),
+        ("copy", {"src": 1}, {"source": "src", "target": None}, "payload 'target' must be a string, got NoneType None"),
+    ],
+)
+def test_builtin_operations_fail_with_an_exact_message(
+    name: str, state: dict[str, object], payload: dict[str, object], message: str
+) -> None:
+    assert refusal(name, state, payload) == message
+
+
+def test_fail_without_a_reason_says_it_failed_on_purpose() -> None:
+    assert refusal("fail", {}, {}) == "failed on purpose (operation 'fail')"
+    result = run_one({"operation": "fail"}, step_id="f")
+    assert result.error_message == "step 'f' (operation 'fail') failed: OperationError: failed on purpose (operation 'fail')"
+
+
+def test_fail_with_a_reason_that_is_not_a_string_shows_it_as_canonical_json() -> None:
+    assert refusal("fail", {}, {"reason": {"code": 3, "why": ["é", None]}}) == '{"code":3,"why":["é",null]}'
+    assert refusal("fail", {}, {"reason": 1.0}) == "1"
+    assert refusal("fail", {}, {"reason": "plain text"}) == "plain text"
+
+
+# testplan: the run_tests mission's operations --------------------------------------------------
+
+
+def test_tests_discover_records_the_paths_and_the_pattern() -> None:
+    after = call("tests.discover", {"other": 1}, {"paths": ["a", "b"], "pattern": "check_*.py"})
+    assert after.to_dict() == {"other": 1, "tests": {"paths": ["a", "b"], "pattern": "check_*.py"}}
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"paths": "tests", "pattern": "*"}, "payload 'paths' must be a list of strings, got str 'tests'"),
+        ({"paths": ["a", 1], "pattern": "*"}, "payload 'paths' must be a list of strings, got a list"),
+        ({"paths": ["a"]}, "payload needs 'pattern'"),
+        ({"paths": ["a"], "pattern": 3}, "payload 'pattern' must be a string, got int 3"),
+    ],
+)
+def test_tests_discover_refuses_a_bad_payload(payload: dict[str, object], message: str) -> None:
+    assert refusal("tests.discover", {}, payload) == message
+
+
+def test_tests_execute_plans_the_runner_followed_by_the_paths() -> None:
+    after = call("tests.execute", {"tests": {"paths": ["a", "b"], "pattern": "*"}}, {"runner": ["pytest", "-x"]})
+    assert after.to_dict() == {"tests": {"paths": ["a", "b"], "pattern": "*", "command": ["pytest", "-x", "a", "b"]}}
+
+
+@pytest.mark.parametrize(
+    ("state", "payload", "message"),
+    [
+        ({}, {"runner": ["pytest"]}, "state.tests.paths: missing; run tests.discover first"),
+        ({"tests": {"pattern": "*"}}, {"runner": ["pytest"]}, "state.tests.paths: missing; run tests.discover first"),
+        ({"tests": [1]}, {"runner": ["pytest"]}, "state.tests: expected a mapping, got a list"),
+        ({"tests": {"paths": ["a"]}}, {"runner": "pytest"}, "payload 'runner' must be a list of strings, got str 'pytest'"),
+        ({"tests": {"paths": ["a"]}}, {"runner": ["pytest", 1]}, "payload 'runner' must be a list of strings, got a list"),
+    ],
+)
+def test_tests_execute_refuses_a_missing_plan_or_a_bad_runner(
+    state: dict[str, object], payload: dict[str, object], message: str
+) -> None:
+    assert refusal("tests.execute", state, payload) == message
+
+
+@pytest.mark.parametrize(
+    ("tests", "report"),
+    [
+        ({}, {"status": "planned"}),
+        ({"paths": ["a"]}, {"status": "planned"}),
+        ({"results": {"failed": 0, "passed": 3}}, {"status": "passed", "results": {"failed": 0, "passed": 3}}),
+        ({"results": {"passed": 3}}, {"status": "passed", "results": {"passed": 3}}),
+        ({"results": {"failed": 2}}, {"status": "failed", "results": {"failed": 2}}),
+    ],
+)
+def test_tests_report_is_planned_until_results_say_passed_or_failed(
+    tests: dict[str, object], report: dict[str, object]
+) -> None:
+    after = call("tests.report", {"tests": tests}, {})
+    assert after.to_dict() == {"tests": {**tests, "report": report}}
+
+
+def test_tests_report_without_a_plan_is_planned() -> None:
+    assert call("tests.report", {}, {}).to_dict() == {"tests": {"report": {"status": "planned"}}}
+
+
+@pytest.mark.parametrize(
+    ("results", "shown"),
+    [([1], "a list"), ({"failed": "2"}, "a mapping"), ({"failed": 1.5}, "a mapping"), ("ok", "str 'ok'")],
+)
+def test_tests_report_refuses_results_without_an_int_failed_count(results: object, shown: str) -> None:
+    message = refusal("tests.report", {"tests": {"results": results}}, {})
+    assert message == f"state.tests.results: expected a mapping with an int 'failed', got {shown}"
+
+
+# daily: the daily loop's operations, called directly -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "state", "message"),
+    [
+        ("daily.summarise", {"tasks": "x"}, "state.tasks: expected a list, got str 'x'"),
+        ("daily.summarise", {"journal": {"a": 1}}, "state.journal: expected a list, got a mapping"),
+        ("daily.log", {"log": 3}, "state.log: expected a list, got int 3"),
+        ("daily.summarise", {"tasks": [7]}, "state.tasks[0]: expected a task mapping, got int 7"),
+        ("daily.summarise", {"tasks": [{"title": "x"}]}, "state.tasks[0].id: expected a string or int id, got NoneType None"),
+        ("daily.summarise", {"tasks": [{"id": True}]}, "state.tasks[0].id: expected a string or int id, got bool True"),
+        ("daily.summarise", {"tasks": [{"id": 1.5}]}, "state.tasks[0].id: expected a string or int id, got float 1.5"),
+        (
+            "daily.summarise",
+            {"tasks": [{"id": "a"}, {"id": "b"}, {"id": "a"}]},
+            "state.tasks[2].id: 'a' is already the id of state.tasks[0]",
+        ),
+        (
+            "daily.summarise",
+            {"tasks": [{"id": 1, "priority": "high"}]},
+            "state.tasks[0].priority: expected a number, got str 'high'",
+        ),
+        (
+            "daily.summarise",
+            {"tasks": [{"id": 1, "priority": False}]},
+            "state.tasks[0].priority: expected a number, got bool False",
+        ),
+        (
+            "daily.summarise",
+            {"tasks": [{"id": 1, "due": "soon"}]},
+            'state.tasks[0].due: expected a date "YYYY-MM-DD", got str \'soon\'',
+        ),
+        (
+            "daily.summarise",
+            {"tasks": [{"id": 1, "due": "2026-02-30"}]},
+            'state.tasks[0].due: expected a date "YYYY-MM-DD", got str \'2026-02-30\'',
+        ),
+        ("daily.summarise", {"tasks": [{"id": 1, "done": 1}]}, "state.tasks[0].done: expected true or false, got int 1"),
+        ("daily.summarise", {"journal": [{"date": "x"}, "note"]}, "state.journal[1]: expected a journal entry mapping, got str 'note'"),
+    ],
+)
+def test_daily_operations_name_the_path_of_a_malformed_state(
+    name: str, state: dict[str, object], message: str
+) -> None:
+    assert refusal(name, state, {}) == message
+
+
+@pytest.mark.parametrize(
+    ("date", "shown"), [("10/03/2026", "str '10/03/2026'"), ("2026-13-01", "str '2026-13-01'"), (20260310, "int 20260310")]
+)
+def test_daily_operations_refuse_a_payload_date_that_is_not_a_day(date: object, shown: str) -> None:
+    for name in ("daily.summarise", "daily.log"):
+        assert refusal(name, {}, {"date": date}) == f'payload \'date\': expected a date "YYYY-MM-DD", got {shown}'
+
+
+def test_daily_task_fields_default_to_priority_zero_open_and_no_due_date() -> None:
+    tasks = [{"id": "a"}, {"id": "b", "priority": 1}, {"id": "c", "priority": -1}, {"id": "d", "due": "2026-01-01"}]
+    summary = call("daily.summarise", {"tasks": tasks}, {}).to_dict()["summary"]
+    assert summary == {"done": 0, "open": 4, "journal_entries": 0}
+    priorities = call("daily.prioritise", {"tasks": tasks}, {"max_priorities": 4}).to_dict()["priorities"]
+    assert priorities == ["b", "d", "a", "c"]  # a (priority 0, no due date) ranks after d (priority 0, due)
+
+
+def test_daily_prioritise_keeps_three_when_the_payload_does_not_say() -> None:
+    tasks = [{"id": name, "priority": rank} for rank, name in enumerate("abcde")]
+    assert call("daily.prioritise", {"tasks": tasks}, {}).to_dict()["priorities"] == ["e", "d", "c"]
+
+
+def test_daily_prioritise_ranks_int_ids_before_string_ids_each_ascending() -> None:
+    tasks = [{"id": "b"}, {"id": 10}, {"id": "a"}, {"id": 2}]
+    assert call("daily.prioritise", {"tasks": tasks}, {"max_priorities": 4}).to_dict()["priorities"] == [2, 10, "a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("limit", "shown"),
+    [(-1, "int -1"), (True, "bool True"), ("3", "str '3'"), (2.0, "float 2.0"), (None, "NoneType None")],
+)
+def test_daily_prioritise_refuses_a_limit_that_is_not_a_non_negative_int(limit: object, shown: str) -> None:
+    message = refusal("daily.prioritise", {}, {"max_priorities": limit})
+    assert message == f"payload 'max_priorities' must be a non-negative int, got {shown}"
+
+
+@pytest.mark.parametrize(
+    ("decision", "message"),
+    [
+        ("yes", 'input must be {"approved": true|false} or {"priorities": [task ids]}, got str \'yes\''),
+        ({}, 'input must be {"approved": true|false} or {"priorities": [task ids]}, got a mapping'),
+        ({"other": 1}, 'input must be {"approved": true|false} or {"priorities": [task ids]}, got a mapping'),
+        ({"approved": "yes"}, "input.approved: expected true or false, got str 'yes'"),
+        ({"priorities": "a"}, "input.priorities: expected a list of task ids, got str 'a'"),
+        ({"priorities": ["a", "a"]}, "input.priorities[1]: 'a' is listed twice"),
+        ({"priorities": [True]}, "input.priorities[0]: True is not an open task; open tasks: ['1', 'a']"),
+        ({"priorities": ["z"]}, "input.priorities[0]: 'z' is not an open task; open tasks: ['1', 'a']"),
+    ],
+)
+def test_daily_confirm_refuses_a_malformed_decision_with_an_exact_message(decision: object, message: str) -> None:
+    state = {"tasks": [{"id": "a"}, {"id": 1}, {"id": "done", "done": True}], "priorities": ["a"]}
+    assert refusal("daily.confirm", state, {"input": decision}, kind="human") == message
+
+
+def test_daily_log_without_confirmed_priorities_logs_none() -> None:
+    after = call("daily.log", {"summary": {"done": 0}}, {"date": "2026-03-10"})
+    assert after.to_dict()["log"] == [{"date": "2026-03-10", "summary": {"done": 0}, "priorities": []}]

@@ -56,3 +56,35 @@ def test_policy_refuses_bad_limits() -> None:
         Policy(max_human_steps=True)
     with pytest.raises(InvalidValueError, match=r"policy.allowed_kinds"):
         Policy(allowed_kinds="runtime")
+
+
+def test_check_workflow_messages_are_exact() -> None:
+    with pytest.raises(EnvelopeViolation) as info:
+        check_workflow(WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime")]), TIER2_POLICY, DEFAULT_OPERATIONS)
+    assert str(info.value) == "workflow 'w' step 'x' (steps[0]): a runtime step must name its operation in payload['operation']"
+    with pytest.raises(EnvelopeViolation) as info:
+        check_workflow(
+            WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime", {"operation": "zz"})]), TIER2_POLICY, {"b": 1, "a": 2}
+        )
+    assert str(info.value) == "workflow 'w' step 'x' (steps[0]): unknown operation 'zz'; known operations: ['a', 'b']"
+
+
+def test_check_workflow_without_an_operation_table_checks_only_that_steps_name_one() -> None:
+    workflow = WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime", {"operation": "anything"})])
+    check_workflow(workflow, TIER2_POLICY, None)
+    with pytest.raises(EnvelopeViolation, match="must name its operation"):
+        check_workflow(WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime")]), TIER2_POLICY, None)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "message"),
+    [
+        (3, "policy.allowed_kinds: expected a collection of kind names, got int"),
+        (b"runtime", "policy.allowed_kinds: expected a collection of kind names, got bytes"),
+        (["runtime", 1], "policy.allowed_kinds: kinds are strings, got 1"),
+    ],
+)
+def test_policy_refuses_allowed_kinds_that_are_not_kind_names(kinds: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        Policy(allowed_kinds=kinds)
+    assert str(info.value) == message

@@ -377,3 +377,121 @@ def test_hash_is_consistent_with_equality_and_states_are_dict_keys() -> None:
     assert len(table) == 2
     assert table[State().set("b", (1, 2)).set("a", 1)] == "second"
     assert {a, b, c} == {a, c}
+
+
+def test_state_from_pairs_refuses_a_string_naming_the_path() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        State("ab", path="initial_state")  # type: ignore[arg-type]
+    assert str(info.value) == "initial_state: expected a mapping or (key, value) pairs, got str"
+    with pytest.raises(InvalidValueError, match=r"^state: expected a mapping or \(key, value\) pairs, got int$"):
+        State(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("pair", [("a",), ("a", 1, 2), ["a", 1]])
+def test_state_from_pairs_refuses_anything_but_two_tuples(pair: object) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        State([("ok", 0), pair])  # type: ignore[list-item]
+    assert str(info.value) == f"state[1]: expected a (key, value) pair, got {pair!r}"
+
+
+def test_state_from_pairs_keeps_every_pair() -> None:
+    assert State([("a", 1), ("b", [2])]) == {"a": 1, "b": [2]}
+
+
+def test_state_repr_shows_sorted_entries_as_plain_data() -> None:
+    assert repr(State()) == "State({})"
+    assert repr(State({"b": [1, {"c": None}], "a": "x"})) == "State({'a': 'x', 'b': [1, {'c': None}]})"
+
+
+def test_state_repr_shows_eight_entries_then_the_count() -> None:
+    eight = State({f"k{i}": i for i in range(8)})
+    assert repr(eight) == "State({" + ", ".join(f"'k{i}': {i}" for i in range(8)) + "})"
+    nine = eight.set("k8", 8)
+    assert repr(nine) == "State({" + ", ".join(f"'k{i}': {i}" for i in range(8)) + ", ... (9 entries)})"
+
+
+def test_distinct_states_hash_apart_and_equal_states_alike() -> None:
+    distinct = [State({"n": n}) for n in range(64)]
+    assert len({hash(state) for state in distinct}) == 64  # the hash follows the digest, not a constant
+    assert hash(State({"n": 1})) == hash(State({"n": 1.0}))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: State().set(1, "a"), "state: keys must be strings, got int 1"),  # type: ignore[arg-type]
+        (lambda: State().update({("a",): 1}), "state: keys must be strings, got tuple ('a',)"),  # type: ignore[dict-item]
+        (lambda: State({"a": 1}).remove(1), "state: keys must be strings, got int 1"),  # type: ignore[arg-type]
+        (lambda: State().remove(None), "state: keys must be strings, got NoneType None"),  # type: ignore[arg-type]
+        (lambda: State({1: "a"}, path="initial_state"), "initial_state: keys must be strings, got int 1"),  # type: ignore[arg-type]
+        (lambda: State([("a", 0), (2, "b")]), "state[1]: keys must be strings, got int 2"),  # type: ignore[list-item]
+        (lambda: State().set("\ud800", 1), "state key: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode"),
+        (lambda: State().update(3), "state update: expected a mapping, got int"),  # type: ignore[arg-type]
+        (lambda: StateDelta(set=[1]), "delta.set: expected a mapping of keys to new values"),
+        (lambda: StateDelta(set={"a": math.nan}), "delta.set.a: nan is not allowed (only finite numbers)"),
+        (lambda: StateDelta(removed="ab"), "delta.removed: expected a list of keys"),
+        (lambda: StateDelta(removed=3), "delta.removed: expected a list of keys"),
+        (lambda: StateDelta(removed=["a", 1]), "delta.removed[1]: expected a string key, got 1"),
+    ],
+)
+def test_state_refusals_name_the_key_and_where_it_came_from(make: Any, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        make()
+    assert str(info.value) == message
+
+
+def test_a_state_built_from_a_state_is_equal_to_it() -> None:
+    original = State({"a": [1, {"b": None}]}).set("c", 2)
+    copy = State(original)
+    assert copy == original and copy.digest == original.digest and copy.accumulator == original.accumulator
+    assert copy.to_dict() == {"a": [1, {"b": None}], "c": 2}
+
+
+def test_update_skips_unchanged_entries_and_sets_the_rest() -> None:
+    state = State({"a": 1, "b": 2})
+    assert state.update({"a": 1, "c": 3, "b": 2, "d": 4}).to_dict() == {"a": 1, "b": 2, "c": 3, "d": 4}
+    assert state.update({"a": 1}) is state
+
+
+def test_a_full_state_still_takes_new_values_for_its_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stepfold.state, "MAX_STATE_ENTRIES", 2)
+    full = State({"a": 1, "b": 2})
+    assert full.set("a", 10).to_dict() == {"a": 10, "b": 2}
+    assert full.update({"a": 10, "b": 20}).to_dict() == {"a": 10, "b": 20}
+    with pytest.raises(InvalidValueError) as info:
+        full.set("c", 3)
+    assert str(info.value).startswith("state: 3 entries is more than MAX_STATE_ENTRIES (2); ")
+    with pytest.raises(InvalidValueError) as info:
+        full.update({"a": 0, "c": 3})
+    assert str(info.value).startswith("state: 3 entries is more than MAX_STATE_ENTRIES (2); ")
+
+
+def test_a_delta_holds_only_real_changes() -> None:
+    before = State({"a": [1], "b": 2, "gone": 0})
+    after = before.set("a", [1]).set("b", 3).remove("gone").set("new", None)
+    assert after["a"] is not before["a"]  # rewritten with an equal value: not a change
+    delta = state_delta(before, after)
+    assert delta == StateDelta(set={"b": 3, "new": None}, removed=["gone"])
+    assert state_delta(before, before.set("a", [1])) == StateDelta() and not state_delta(before, before.set("a", [1]))
+
+
+def test_a_delta_is_true_when_it_sets_or_removes_something() -> None:
+    assert not StateDelta()
+    assert StateDelta(set={"a": 1}) and StateDelta(removed=["a"])
+
+
+def test_a_delta_between_states_from_different_origins_compares_every_key() -> None:
+    one = State({"x": 1, "shared": 0}).set("a", 1)
+    other = State({"y": 2, "shared": 0}).set("b", 2)
+    delta = state_delta(one, other)
+    assert delta == StateDelta(set={"y": 2, "b": 2}, removed=["a", "x"])
+    assert one.apply(delta) == other
+
+
+def test_accumulation_past_one_chunk_is_still_the_lane_wise_sum() -> None:
+    # The lanes are summed in 32-bit slots that are folded every 65535 elements, before any can overflow:
+    # 70,000 elements with lanes near 0xFFFF would overflow a slot that was never folded.
+    lanes = [0xFFFF - index % 4096 for index in range(_LANES)]
+    element = int.from_bytes(struct.pack(f"<{_LANES}H", *lanes), "little")
+    expected = struct.pack(f"<{_LANES}H", *[lane * 70_000 % 2**16 for lane in lanes])
+    assert stepfold.state._accumulate([element] * 70_000).to_bytes(2 * _LANES, "little") == expected

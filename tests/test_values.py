@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable
 from enum import Enum, IntEnum
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from pyrsistent import PMap, PVector, pmap, pvector
 
 from stepfold import MAX_DEPTH, InvalidValueError, StepfoldError, canonical_json, freeze, thaw, values_equal
-from stepfold.values import MAX_SAFE_INTEGER, values_identical
+from stepfold.values import MAX_SAFE_INTEGER, brief_repr, freeze_map, values_identical
 from tests.strategies import keys, plain_values
 
 # Strategies local to this module ---------------------------------------------
@@ -451,3 +452,289 @@ def test_str_subclasses_freeze_to_their_value() -> None:
     frozen = freeze({_Colour.RED: _Colour.RED})
     assert thaw(frozen) == {"red": "red"}
     assert canonical_json(_Colour.RED) == rfc8785.dumps(_Colour.RED) == b'"red"'
+
+
+class _Opaque:
+    """A user class outside the value domain."""
+
+
+def test_refusing_an_object_names_its_module_and_class_and_the_domain() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        freeze({"k": _Opaque()}, path="p")
+    assert str(info.value) == (
+        f"p.k: an object of type {__name__}._Opaque is not allowed "
+        "(only None, bool, int, float, str, lists and string-keyed mappings)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        (True, False, False),
+        (False, True, False),
+        (True, True, True),
+        (1, 2, False),
+        (1.5, 1.5, True),
+        (0, None, False),
+        (None, 0, False),
+        (1, "1", False),
+        ("a", "b", False),
+        ("ab", "a" + "b".lower(), True),  # equal strings that are different objects
+        ("1", 1, False),
+        (None, None, True),
+        (None, [], False),
+        ([], None, False),
+        (None, {}, False),
+        ({}, None, False),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+        ({"a": 1, "b": 2}, {"a": 1}, False),
+        ({"a": 1}, {"b": 1}, False),
+        ({"a": 1}, {"a": 2}, False),
+        ([1, 2], [1, 2.0], True),
+        ([1, 2], [1], False),
+        ([1, 2], [2, 1], False),
+        ({"a": [1]}, [["a", 1]], False),
+    ],
+)
+def test_values_equal_is_equality_of_canonical_encodings(a: object, b: object, equal: bool) -> None:
+    assert values_equal(a, b) is equal
+    assert values_equal(b, a) is equal
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "identical"),
+    [
+        (1, 1, True),
+        (1, 1.0, False),
+        (0.0, -0.0, False),
+        (True, 1, False),
+        ("a", "a" + "".lower(), True),
+        ({"a": [1]}, {"a": [1]}, True),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+        ({"a": 1, "b": 2}, {"a": 1}, False),
+        ({"a": 1}, {"b": 1}, False),
+        ({"a": [1]}, {"a": [1.0]}, False),
+        ([1, 2], [1], False),
+        ([1], [1, 2], False),
+        ([1, 2], [2, 1], False),
+        ([], {}, False),
+    ],
+)
+def test_values_identical_also_compares_python_types(a: object, b: object, identical: bool) -> None:
+    assert values_identical(a, b) is identical
+    assert values_identical(b, a) is identical
+
+
+# Walk depth: every container kind counts one level -------------------------------------------
+
+_WALK_LIMIT = MAX_DEPTH + 16
+
+
+class _Items(list):  # type: ignore[type-arg]
+    """A list subclass: encoded and compared like a list."""
+
+
+def _nested(levels: int, wrap: Callable[[object], object]) -> object:
+    node = wrap(0)
+    for _ in range(levels - 1):
+        node = wrap(node)
+    return node
+
+
+_CONTAINERS: dict[str, Callable[[object], object]] = {
+    "dict": lambda inner: {"a": inner},
+    "pmap": lambda inner: pmap({"a": inner}),
+    "mapping": lambda inner: MappingProxyType({"a": inner}),
+    "list subclass": lambda inner: _Items([inner]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_CONTAINERS))
+def test_walkers_take_exactly_the_walk_limit_of_any_container(kind: str) -> None:
+    wrap = _CONTAINERS[kind]
+    fits, too_deep = _nested(_WALK_LIMIT, wrap), _nested(_WALK_LIMIT + 1, wrap)
+    mapping = kind != "list subclass"
+    opening, closing = ('{"a":', "}") if mapping else ("[", "]")
+    assert canonical_json(fits) == (opening * _WALK_LIMIT + "0" + closing * _WALK_LIMIT).encode()
+    assert values_equal(fits, _nested(_WALK_LIMIT, wrap)) and values_identical(fits, _nested(_WALK_LIMIT, wrap))
+    walks: list[Callable[[object], object]] = [
+        canonical_json,
+        lambda v: values_equal(v, _nested(_WALK_LIMIT + 1, wrap)),
+        lambda v: values_identical(v, _nested(_WALK_LIMIT + 1, wrap)),
+    ]
+    if mapping:
+        assert thaw(fits) == _nested(_WALK_LIMIT, _CONTAINERS["dict"])
+        walks.append(thaw)
+    for walk in walks:
+        with pytest.raises(InvalidValueError) as info:
+            walk(too_deep)
+        assert str(info.value) == f"value: nesting is deeper than {_WALK_LIMIT} levels (MAX_DEPTH is {MAX_DEPTH})"
+
+
+# Containers and scalars that are not the plain types -------------------------------------------
+
+
+def test_any_mapping_or_list_subclass_freezes_like_the_plain_type() -> None:
+    nested = MappingProxyType({"b": _Items([MappingProxyType({"c": 1.5})]), "a": ()})
+    frozen = freeze(nested)
+    assert isinstance(frozen, PMap) and isinstance(frozen["b"], PVector) and isinstance(frozen["b"][0], PMap)
+    assert thaw(frozen) == {"a": [], "b": [{"c": 1.5}]}
+    with pytest.raises(InvalidValueError) as info:
+        freeze(MappingProxyType({"x": _Items([0, MappingProxyType({"y": math.inf})])}), path="p")
+    assert str(info.value) == "p.x[1].y: inf is not allowed (only finite numbers)"
+    assert freeze(_nested(MAX_DEPTH, _CONTAINERS["mapping"])) == _nested(MAX_DEPTH, _CONTAINERS["dict"])
+    with pytest.raises(InvalidValueError, match=f": nesting is deeper than {MAX_DEPTH} levels$"):
+        freeze(_nested(MAX_DEPTH + 1, _CONTAINERS["mapping"]))
+
+
+def test_canonical_json_encodes_any_mapping_or_list_subclass_like_the_plain_type() -> None:
+    assert canonical_json(MappingProxyType({"b": _Items([1, 2.5]), "a": None})) == b'{"a":null,"b":[1,2.5]}'
+    assert canonical_json(MappingProxyType({})) == b"{}" and canonical_json(_Items()) == b"[]"
+
+
+class _Ratio(float):
+    """A float subclass."""
+
+
+def test_float_subclasses_freeze_to_their_value() -> None:
+    frozen = freeze([_Ratio(0.25)])
+    assert isinstance(frozen, PVector) and frozen[0] == 0.25 and type(frozen[0]) is float
+    with pytest.raises(InvalidValueError, match=r"^value: inf is not allowed"):
+        freeze(_Ratio(math.inf))
+
+
+def test_str_subclass_keys_become_plain_str_keys() -> None:
+    frozen = freeze({_Colour.RED: 1, "plain": 2})
+    assert isinstance(frozen, PMap)
+    assert [type(key) for key in frozen] == [str, str]
+
+
+# Exact refusals --------------------------------------------------------------------------------
+
+
+def test_a_cycle_is_refused_where_it_closes() -> None:
+    loop: list[object] = [1]
+    loop.append({"again": loop})
+    with pytest.raises(InvalidValueError) as info:
+        freeze(loop)
+    assert str(info.value) == "value[1].again: a container contains itself (a cycle)"
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        (2**255, "57896044618658097711785492504343953926634992332820282019728792003956564819968"),
+        (-(2**255), "-57896044618658097711785492504343953926634992332820282019728792003956564819968"),
+        (2**256, "of 257 bits"),
+    ],
+)
+def test_huge_ints_are_shown_in_digits_up_to_256_bits(number: int, shown: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        freeze(number)
+    assert str(info.value) == f"value: integer {shown} is outside +-(2**53 - 1), which I-JSON cannot carry exactly"
+
+
+def test_freeze_map_refuses_what_is_not_a_mapping() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        freeze_map([1])
+    assert str(info.value) == "value: expected a mapping with string keys, got list"
+    with pytest.raises(InvalidValueError) as info:
+        freeze_map("ab", path="params")
+    assert str(info.value) == "params: expected a mapping with string keys, got str"
+
+
+def test_thaw_names_keys_that_cannot_be_sorted_in_at_most_80_characters() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        thaw({1: 0, "b": 2})
+    assert str(info.value) == "value: mapping keys must be strings, got [1, 'b']"
+    with pytest.raises(InvalidValueError) as info:
+        thaw({1: 0, "a" * 50: 0, "b" * 50: 0})
+    prefix = "value: mapping keys must be strings, got "
+    assert str(info.value) == prefix + "[1, 'aaaaaaaaaaaaaaaaa...aaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbb...bbbbbbbbbbbbb"
+    assert len(str(info.value)) == len(prefix) + 80
+
+
+@pytest.mark.parametrize(("value", "name"), [(object(), "object"), ({1, 2}, "set"), (b"x", "bytes")])
+def test_canonical_json_names_what_it_cannot_encode(value: object, name: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        canonical_json([value])
+    assert str(info.value) == f"value: cannot encode {name} as canonical JSON"
+
+
+def test_canonical_json_refuses_what_python_cannot_print_as_json() -> None:
+    with pytest.raises(InvalidValueError, match=r"^value: cannot encode as canonical JSON: "):
+        canonical_json(10**5000)
+    with pytest.raises(InvalidValueError, match=r"^value: cannot encode as canonical JSON: "):
+        canonical_json({"\ud800": 1, "é": 2})  # a lone surrogate among keys sorted by UTF-16 code units
+
+
+# Paths in messages -----------------------------------------------------------------------------
+
+
+def _refused_at(path: list[object]) -> str:
+    value: object = 1j
+    for segment in reversed(path):
+        value = {segment: value} if isinstance(segment, str) else [*([0] * segment), value]  # type: ignore[operator]
+    with pytest.raises(InvalidValueError) as info:
+        freeze(value)
+    return str(info.value).split(": an object of type")[0]
+
+
+def test_paths_of_up_to_24_levels_are_shown_in_full() -> None:
+    assert _refused_at([0] * 24) == "value" + "[0]" * 24
+    assert _refused_at([0] * 25) == "value" + "[0]" * 8 + "…(9 levels)…" + "[0]" * 8
+    assert _refused_at(["a", 1] * 20) == "value" + ".a[1]" * 4 + "…(24 levels)…" + ".a[1]" * 4
+
+
+def test_keys_of_up_to_64_characters_are_shown_in_full() -> None:
+    assert _refused_at(["k" * 64]) == "value." + "k" * 64
+    assert _refused_at(["k" * 65]) == 'value["' + "k" * 32 + '…"]'
+    assert _refused_at(["é" * 40 + "z" * 25]) == 'value["' + "é" * 32 + '…"]'
+    assert _refused_at(['"' * 70]) == 'value["' + '\\"' * 32 + '…"]'
+
+
+# brief_repr: what messages quote ---------------------------------------------------------------
+
+
+class _Shown:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def test_brief_repr_keeps_three_levels() -> None:
+    assert brief_repr([[["x"]]]) == "[[['x']]]"
+    assert brief_repr([[[["x"]]]]) == "[[[[...]]]]"
+
+
+def test_brief_repr_keeps_40_characters_of_a_string_or_an_object() -> None:
+    assert brief_repr("x" * 38) == "'" + "x" * 38 + "'"
+    assert brief_repr("x" * 39) == "'" + "x" * 17 + "..." + "x" * 18 + "'"
+    assert brief_repr(_Shown("r" * 40)) == "r" * 40
+    assert brief_repr(_Shown("a" * 20 + "b" * 21)) == "a" * 18 + "..." + "b" * 19
+    assert brief_repr(_Shown("head" + "-" * 100 + "tail")) == "head" + "-" * 14 + "..." + "-" * 15 + "tail"
+
+
+def test_brief_repr_shows_ints_of_up_to_256_bits_in_digits_and_larger_ones_by_size() -> None:
+    assert brief_repr(10**39) == "1" + "0" * 39
+    assert brief_repr(10**40) == "1" + "0" * 17 + "..." + "0" * 19
+    assert brief_repr(2**255) == "578960446186580977...8792003956564819968"
+    assert brief_repr(2**256) == "<int of 257 bits>"
+    assert brief_repr([2**256]) == "[<int of 257 bits>]"
+
+
+class _BrokenRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no")
+
+
+def test_brief_repr_of_an_object_whose_repr_raises_names_its_class() -> None:
+    assert brief_repr(_BrokenRepr()) == "<_BrokenRepr object>"
+    assert brief_repr([_BrokenRepr()]) == "[<_BrokenRepr object>]"
+
+
+def test_brief_repr_never_raises_even_for_an_object_that_breaks_reprlib() -> None:
+    broken_list = type("list", (), {"__len__": lambda self: 1 // 0})()  # reprlib treats it by its type name
+    assert brief_repr(broken_list) == "<list object>"

@@ -69,3 +69,68 @@ def test_execution_context_defaults_and_freezing() -> None:
         ExecutionContext(inputs={"h": {1}})
     with pytest.raises(InvalidValueError, match=r"initial_state: expected a mapping"):
         ExecutionContext(initial_state=[1])  # type: ignore[arg-type]
+
+
+def test_metadata_outside_the_value_domain_is_refused_naming_its_path() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        WorkflowDefinition(id="w", metadata={"m": float("nan")})
+    assert str(info.value) == "metadata.m: nan is not allowed (only finite numbers)"
+    with pytest.raises(InvalidValueError) as info:
+        ExecutionContext(metadata={"m": [b"x"]})
+    assert str(info.value) == "metadata.m[0]: bytes is not allowed (encode it as a string, e.g. base64)"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: WorkflowDefinition(id="\ud800"), "workflow id: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode"),
+        (lambda: WorkflowDefinition(name="a\udfff"), "workflow name: string contains a lone surrogate '\\udfff' at index 1, which is not valid Unicode"),
+        (lambda: WorkflowDefinition(id=3), "workflow id: expected a string, got int 3"),  # type: ignore[arg-type]
+        (lambda: WorkflowDefinition(name=None), "workflow name: expected a string, got NoneType None"),  # type: ignore[arg-type]
+        (lambda: StepSpec("\ud800", "runtime"), "step id: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode"),
+    ],
+)
+def test_ids_and_names_are_valid_strings(make: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        make()  # type: ignore[operator]
+    assert str(info.value) == message
+
+
+def test_a_step_mapping_needs_only_id_and_kind() -> None:
+    workflow = WorkflowDefinition(id="w", steps=[{"id": "h", "kind": "human"}])
+    assert workflow.steps == (StepSpec("h", "human"),)
+    assert workflow.steps[0].payload == {} and workflow.steps[0].operation is None
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ({"id": "a"}, "steps[0]: a step mapping needs 'id' and 'kind' (and optional 'payload'), got keys ['id']"),
+        (
+            {"id": "a", "kind": "runtime", "extra": 1, "payload": {}},
+            "steps[0]: a step mapping needs 'id' and 'kind' (and optional 'payload'), got keys ['extra', 'id', 'kind', 'payload']",
+        ),
+        ({"id": "a", "kind": "runtime", "payload": [1]}, "steps[0].payload: expected a mapping, got list"),
+        (3, "steps[0]: expected a StepSpec (or a mapping with id, kind, payload), got int"),
+    ],
+)
+def test_a_bad_step_is_refused_naming_its_index(step: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        WorkflowDefinition(id="w", steps=[step])  # type: ignore[list-item]
+    assert str(info.value) == message
+
+
+def test_initial_state_that_is_not_a_mapping_is_refused_naming_its_type() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        ExecutionContext(initial_state=[1])  # type: ignore[arg-type]
+    assert str(info.value) == "initial_state: expected a mapping with string keys, got list"
+
+
+def test_workflow_step_looks_a_step_up_by_id() -> None:
+    steps = [StepSpec("a", "runtime", {"operation": "noop"}), StepSpec("b", "human", {})]
+    workflow = WorkflowDefinition(id="w", steps=steps)
+    assert workflow.step("b") is workflow.steps[1]
+    assert workflow.step("a") is workflow.steps[0]
+    with pytest.raises(KeyError) as info:
+        workflow.step("c")
+    assert info.value.args[0] == "workflow 'w' has no step 'c'; steps: ['a', 'b']"

@@ -11,7 +11,7 @@ from stepfold.errors import InvalidDocumentError, InvalidValueError
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
 from stepfold.receipt import Receipt, ReceiptLink
 from stepfold.state import State, StateDelta, state_delta
-from stepfold.values import brief_repr, freeze, thaw, values_identical
+from stepfold.values import Value, brief_repr, freeze, thaw, values_identical
 from stepfold.workflow import HUMAN, ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = ["OrchestrationResult", "RESULT_FORMAT", "STATUSES", "read_result"]
@@ -204,7 +204,7 @@ class _Reader:
                 raise InvalidDocumentError(f"{where}.changes: a failed step changes nothing")
             _check_delta(state, delta, f"{where}.changes")
             state = state.apply(delta)
-            given = _build(f"{where}.input", lambda: freeze(_field(entry_map, where, "input"), path=f"{where}.input"))
+            given = _value(_field(entry_map, where, "input"), f"{where}.input")
             if step.kind != HUMAN and given is not None:
                 raise InvalidDocumentError(f"{where}.input: a {step.kind} step takes no input, got {brief_repr(given)}")
             entries.append(LineageEntry(step, given, state, str(status)))
@@ -218,7 +218,7 @@ class _Reader:
             raise InvalidDocumentError(f"result.error_message: expected a string or null, got {brief_repr(message)}")
         result = OrchestrationResult(workflow, context, lineage, receipt, str(status), message)
         _check_progress(result)
-        _check_derived(doc, result)
+        _check_derived(doc, lineage_doc, result)
         if self.states is not None:
             return result, self.states[1]
         recorded = _mapping(_field(doc, "result", "final_state"), "result.final_state")
@@ -262,7 +262,7 @@ def _check_progress(result: OrchestrationResult) -> None:
         )
 
 
-def _check_derived(doc: Mapping[str, object], result: OrchestrationResult) -> None:
+def _check_derived(doc: Mapping[str, object], lineage_doc: Mapping[str, object], result: OrchestrationResult) -> None:
     derived: dict[str, object] = {
         "id": result.id,
         "success": result.success,
@@ -274,7 +274,7 @@ def _check_derived(doc: Mapping[str, object], result: OrchestrationResult) -> No
             raise InvalidDocumentError(
                 f"result.{key}: {brief_repr(doc[key])} disagrees with the lineage, which gives {brief_repr(expected)}"
             )
-    recorded_ids = _field(_mapping(doc["lineage"], "result.lineage"), "result.lineage", "executed_step_ids")
+    recorded_ids = _field(lineage_doc, "result.lineage", "executed_step_ids")
     if recorded_ids != list(result.lineage.executed_step_ids):
         raise InvalidDocumentError(
             f"result.lineage.executed_step_ids: {brief_repr(recorded_ids)} disagrees with the entries "
@@ -337,14 +337,19 @@ def _field(mapping: Mapping[str, object], where: str, key: str) -> object:
     return mapping[key]
 
 
+def _value(value: object, where: str) -> Value:
+    """A field holding a value: frozen, or refused naming `where` (once)."""
+    try:
+        return freeze(value, path=where)
+    except InvalidValueError as exc:  # the message already names `where`
+        raise InvalidDocumentError(str(exc)) from None
+
+
 def _text(value: object, where: str) -> str:
     """A string field: a str that is in the value domain (no lone surrogates)."""
     if not isinstance(value, str):
         raise InvalidDocumentError(f"{where}: expected a string, got {type(value).__name__} {brief_repr(value)}")
-    try:
-        return str(freeze(value, path=where))
-    except InvalidValueError as exc:  # the message already names `where`
-        raise InvalidDocumentError(str(exc)) from None
+    return str(_value(value, where))
 
 
 def _digest(value: object, where: str, *, may_be_empty: bool = False) -> str:
