@@ -82,8 +82,9 @@ def cli(*argv: str) -> CliOutcome:
     return CliOutcome(code, out.getvalue(), err.getvalue())
 
 
-def _nested_lists(levels: int) -> object:
-    node: object = []
+def nested_lists(levels: int, leaf: object = None) -> object:
+    """`levels` lists, each holding the next; the innermost is empty, or holds `leaf`."""
+    node: object = [] if leaf is None else [leaf]
     for _ in range(levels - 1):
         node = [node]
     return node
@@ -206,12 +207,14 @@ def _foreign_sqlite(path: Path) -> None:
     connection.close()
 
 
-def _deep_json(levels: int) -> str:
+def deep_json(levels: int) -> str:
+    """JSON text of `levels` nested arrays."""
     return "[" * levels + "]" * levels
 
 
-class _LongMapping(Mapping[str, object]):
-    """Claims more entries than any state may hold, without holding them (so the refusal is shown at its real size)."""
+class LongMapping(Mapping[str, object]):
+    """Claims `size` entries without holding them, so a refusal is shown at its real size; the bound must be
+    checked before iterating."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -220,7 +223,7 @@ class _LongMapping(Mapping[str, object]):
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(())
+        raise AssertionError("the size bound must be checked before iterating")
 
     def __len__(self) -> int:
         return self._size
@@ -257,7 +260,7 @@ ROWS: list[Row] = [
         ("tests/test_state.py::test_non_string_keys_are_refused",)),
     Row("state-cycle", "State values", "`State({\"loop\": loop})` where `loop = [1]; loop.append(loop)`",
         lambda _: State({"loop": _cycle()}), ("tests/test_values.py::test_cycles_are_refused",)),
-    Row("state-deep", "State values", '`State({"deep": <129 nested lists>})`', lambda _: State({"deep": _nested_lists(129)}),
+    Row("state-deep", "State values", '`State({"deep": <129 nested lists>})`', lambda _: State({"deep": nested_lists(129)}),
         ("tests/test_values.py::test_nesting_boundary_is_max_depth_containers", "tests/test_limits.py::test_the_deepest_value_works_everywhere")),
     Row("state-not-mapping", "State values", '`State(3)`', lambda _: State(3),
         ("tests/test_fuzz.py::test_fuzz_state_and_state_delta",)),
@@ -284,13 +287,13 @@ ROWS: list[Row] = [
         ("tests/test_limits.py::test_strings_longer_than_the_limit_are_refused",)),
     Row("limit-key", "Limits", '`State({"k" * (MAX_STRING_LENGTH + 1): 1})`', lambda _: State({"k" * (MAX_STRING_LENGTH + 1): 1}),
         ("tests/test_limits.py::test_strings_longer_than_the_limit_are_refused",)),
-    Row("limit-entries", "Limits", "`State(m)` where `len(m)` is `MAX_STATE_ENTRIES + 1`", lambda _: State(_LongMapping(MAX_STATE_ENTRIES + 1)),
+    Row("limit-entries", "Limits", "`State(m)` where `len(m)` is `MAX_STATE_ENTRIES + 1`", lambda _: State(LongMapping(MAX_STATE_ENTRIES + 1)),
         ("tests/test_limits.py::test_states_larger_than_the_limit_are_refused",)),
-    Row("limit-depth", "Limits", '`freeze(<MAX_DEPTH + 1 nested lists>)`', lambda _: freeze(_nested_lists(MAX_DEPTH + 1)),
+    Row("limit-depth", "Limits", '`freeze(<MAX_DEPTH + 1 nested lists>)`', lambda _: freeze(nested_lists(MAX_DEPTH + 1)),
         ("tests/test_values.py::test_nesting_boundary_is_max_depth_containers",)),
-    Row("limit-depth-absurd", "Limits", '`freeze(<100,000 nested lists>)`', lambda _: freeze(_nested_lists(100_000)),
+    Row("limit-depth-absurd", "Limits", '`freeze(<100,000 nested lists>)`', lambda _: freeze(nested_lists(100_000)),
         ("tests/test_values.py::test_absurd_nesting_is_refused_not_a_recursion_error",)),
-    Row("limit-walk-depth", "Limits", '`canonical_json(<200 nested lists>)` (data that `freeze` never made)', lambda _: canonical_json(_nested_lists(200)),
+    Row("limit-walk-depth", "Limits", '`canonical_json(<200 nested lists>)` (data that `freeze` never made)', lambda _: canonical_json(nested_lists(200)),
         ("tests/test_limits.py::test_walkers_refuse_data_deeper_than_freeze_makes",)),
     # Payloads -------------------------------------------------------------------------------------
     Row("payload-not-mapping", "Payloads", '`StepSpec("s", "runtime", [1])`', lambda _: StepSpec("s", "runtime", [1]),
@@ -342,7 +345,7 @@ ROWS: list[Row] = [
     Row("run-tests-pattern", "Params", '`run_tests` with `{"pattern": 1}`', lambda _: build_workflow(MissionSpec("run_tests", {"pattern": 1})),
         ("tests/test_fuzz.py::test_fuzz_mission_spec_and_build_workflow",)),
     Row("params-too-deep", "Params", '`daily_loop` with `{"extra": <127 nested lists>}` (kept in `metadata.params`, two levels down)',
-        lambda _: build_workflow(MissionSpec("daily_loop", {"extra": _nested_lists(127)})), ("tests/test_limits.py::test_the_deepest_value_works_everywhere",)),
+        lambda _: build_workflow(MissionSpec("daily_loop", {"extra": nested_lists(127)})), ("tests/test_limits.py::test_the_deepest_value_works_everywhere",)),
     Row("mission-huge-int", "Params", '`MissionSpec(10**5000)`', lambda _: MissionSpec(10**5000), (_BUG_HUGE,)),
     # Human inputs ---------------------------------------------------------------------------------
     Row("inputs-not-mapping", "Human inputs", '`ExecutionContext(inputs=["ask"])`', lambda _: ExecutionContext(inputs=["ask"]),
@@ -429,7 +432,7 @@ ROWS: list[Row] = [
         lambda _: run_workflow(WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "zz"})]), operations={1: print, "noop": print}),
         ("tests/test_bad_inputs.py::test_unknown_operation_with_an_odd_operation_table_is_refused",)),
     Row("wf-deep-id", "Workflow shapes", "`StepSpec(<100,000 nested lists>, \"runtime\")`",
-        lambda _: StepSpec(_nested_lists(100_000), "runtime"), (_BUG_DEEP,)),
+        lambda _: StepSpec(nested_lists(100_000), "runtime"), (_BUG_DEEP,)),
     # Policy arguments -----------------------------------------------------------------------------
     Row("policy-negative", "Policy arguments", "`Policy(max_steps=-1)`", lambda _: Policy(max_steps=-1),
         ("tests/test_policy.py::test_policy_refuses_bad_limits",)),
@@ -480,10 +483,10 @@ ROWS: list[Row] = [
     Row("doc-head", "`from_dict` of damaged documents", "`receipt.head` is 64 zeros", _edited("receipt", "head", value="0" * 64),
         ("tests/test_result.py::test_from_dict_refuses_a_damaged_document_naming_the_field",)),
     Row("doc-deep", "`from_dict` of damaged documents", "`context.metadata` nested 200 levels",
-        _edited("context", "metadata", value={"m": _nested_lists(200)}), ("tests/test_limits.py::test_from_dict_and_verify_refuse_deep_documents",)),
+        _edited("context", "metadata", value={"m": nested_lists(200)}), ("tests/test_limits.py::test_from_dict_and_verify_refuse_deep_documents",)),
     Row("doc-huge-id", "`from_dict` of damaged documents", "`lineage.workflow_id` is `10**5000`", _edited("lineage", "workflow_id", value=10**5000),
         (_BUG_HUGE,)),
-    Row("doc-deep-id", "`from_dict` of damaged documents", "`workflow.id` is 100,000 nested lists", _edited("workflow", "id", value=_nested_lists(100_000)),
+    Row("doc-deep-id", "`from_dict` of damaged documents", "`workflow.id` is 100,000 nested lists", _edited("workflow", "id", value=nested_lists(100_000)),
         (_BUG_DEEP,)),
     # verify -----------------------------------------------------------------------------------------
     Row("verify-junk", "`verify` of junk (never raises)", '`verify("text")`', lambda _: verify("text"),
@@ -499,7 +502,7 @@ ROWS: list[Row] = [
     Row("verify-state", "`verify` of junk (never raises)", "a step's recorded change edited",
         _verified(lambda d: d["lineage"]["entries"][1]["changes"]["set"].update(priorities=["t1"])),  # type: ignore[index]
         ("tests/test_verification.py::test_a_step_state_edit_names_that_step",)),
-    Row("verify-deep", "`verify` of junk (never raises)", "`verify(<100,000 nested lists>)`", lambda _: verify(_nested_lists(100_000)),
+    Row("verify-deep", "`verify` of junk (never raises)", "`verify(<100,000 nested lists>)`", lambda _: verify(nested_lists(100_000)),
         ("tests/test_limits.py::test_from_dict_and_verify_refuse_deep_documents",)),
     Row("verify-surrogate", "`verify` of junk (never raises)", '`receipt.workflow_digest` is `"\\ud800"`',
         _verified(lambda d: d["receipt"].update(workflow_digest="\ud800")),  # type: ignore[attr-defined]
@@ -517,9 +520,9 @@ ROWS: list[Row] = [
         _cli_in("run", "echo", "--no-store", "--params", '{"a": 1, "a": 2}'), ("tests/test_cli.py::test_bad_input_exits_two_with_one_line",)),
     Row("cli-params-list", "Command line: arguments and JSON", "`stepfold run echo --no-store --params '[1]'`",
         _cli_in("run", "echo", "--no-store", "--params", "[1]"), ("tests/test_cli.py::test_bad_input_exits_two_with_one_line",)),
-    Row("cli-params-deep", "Command line: arguments and JSON", "`--params` of 100,000 nested `[`", _cli_in("run", "echo", "--no-store", "--params", '{"a": ' + _deep_json(100_000) + "}"),
+    Row("cli-params-deep", "Command line: arguments and JSON", "`--params` of 100,000 nested `[`", _cli_in("run", "echo", "--no-store", "--params", '{"a": ' + deep_json(100_000) + "}"),
         ("tests/test_limits.py::test_cli_refuses_absurdly_deep_json_with_exit_two",)),
-    Row("cli-params-200", "Command line: arguments and JSON", "`--params` nested 200 levels", _cli_in("run", "echo", "--no-store", "--params", '{"a": ' + _deep_json(200) + "}"),
+    Row("cli-params-200", "Command line: arguments and JSON", "`--params` nested 200 levels", _cli_in("run", "echo", "--no-store", "--params", '{"a": ' + deep_json(200) + "}"),
         ("tests/test_limits.py::test_cli_refuses_absurdly_deep_json_with_exit_two",)),
     Row("cli-params-huge-int", "Command line: arguments and JSON", "`--params` with a 5,000-digit number",
         _cli_in("run", "echo", "--no-store", "--params", '{"a": 1' + "0" * 5000 + "}"), ("tests/test_limits.py::test_huge_ints_are_refused_by_size_not_digits",)),
@@ -533,7 +536,7 @@ ROWS: list[Row] = [
         _cli_in("run", "echo", "--no-store", "--state", "state.json", files={"state.json": b"\xff\xfe{}"}),
         ("tests/test_bad_inputs.py::test_a_state_file_that_is_not_utf8_exits_two",)),
     Row("cli-state-deep-file", "Command line: arguments and JSON", "`--state deep.json` holding 100,000 nested `[`",
-        _cli_in("run", "echo", "--no-store", "--state", "deep.json", files={"deep.json": '{"a": ' + _deep_json(100_000) + "}"}),
+        _cli_in("run", "echo", "--no-store", "--state", "deep.json", files={"deep.json": '{"a": ' + deep_json(100_000) + "}"}),
         ("tests/test_limits.py::test_cli_refuses_absurdly_deep_json_with_exit_two",)),
     Row("cli-state-value", "Command line: arguments and JSON", "`--state '{\"a\": 9007199254740992}'`",
         _cli_in("run", "echo", "--no-store", "--state", '{"a": 9007199254740992}'), ("tests/test_cli.py::test_bad_input_exits_two_with_one_line",)),
@@ -546,7 +549,7 @@ ROWS: list[Row] = [
     Row("cli-input-twice", "Command line: arguments and JSON", "`--input a=1 --input a=2`", _cli_in("run", "daily_loop", "--no-store", "--input", "a=1", "--input", "a=2"),
         ("tests/test_cli_store.py::test_bad_usage_exits_two_with_one_clear_line",)),
     Row("cli-input-deep", "Command line: arguments and JSON", "`--input` of 100,000 nested `[`",
-        _cli_in("run", "daily_loop", "--no-store", "--input", "daily-confirm-priorities=" + _deep_json(100_000)), ("tests/test_limits.py::test_cli_refuses_absurdly_deep_json_with_exit_two",)),
+        _cli_in("run", "daily_loop", "--no-store", "--input", "daily-confirm-priorities=" + deep_json(100_000)), ("tests/test_limits.py::test_cli_refuses_absurdly_deep_json_with_exit_two",)),
     Row("cli-unknown-flag", "Command line: arguments and JSON", "`stepfold run echo --bogus`", _cli_in("run", "echo", "--bogus"),
         ("tests/test_cli_store.py::test_bad_usage_exits_two_with_one_clear_line",)),
     Row("cli-short-id", "Command line: arguments and JSON", "`stepfold show abc`", _cli_in("show", "abc", "--store", "store.db", seed=True),
@@ -564,7 +567,7 @@ ROWS: list[Row] = [
     Row("cli-verify-empty-file", "Command line: arguments and JSON", "`stepfold verify bad.json` holding nothing",
         _cli_in("verify", "bad.json", files={"bad.json": ""}), ("tests/test_cli_store.py::test_verify_a_file_that_is_not_json_exits_two",)),
     Row("cli-verify-deep-file", "Command line: arguments and JSON", "`stepfold verify deep.json` holding 100,000 nested `[`",
-        _cli_in("verify", "deep.json", files={"deep.json": _deep_json(100_000)}), ("tests/test_limits.py::test_cli_refuses_absurdly_deep_json_with_exit_two",)),
+        _cli_in("verify", "deep.json", files={"deep.json": deep_json(100_000)}), ("tests/test_limits.py::test_cli_refuses_absurdly_deep_json_with_exit_two",)),
     Row("cli-verify-not-result", "Command line: arguments and JSON", "`stepfold verify empty.json` holding `{}`",
         _cli_in("verify", "empty.json", files={"empty.json": "{}"}), ("tests/test_cli_store.py::test_verify_a_document_that_is_not_a_result",)),
     # Store files ----------------------------------------------------------------------------------

@@ -43,13 +43,6 @@ DAILY_STATE = catalogue.DAILY_STATE
 APPROVAL = {"daily-confirm-priorities": {"approved": True}}
 
 
-def _nested_lists(levels: int) -> object:
-    node: object = []
-    for _ in range(levels - 1):
-        node = [node]
-    return node
-
-
 class _BadRepr:
     def __repr__(self) -> str:
         raise RuntimeError("repr refused")
@@ -135,7 +128,7 @@ def test_messages_survive_huge_ints() -> None:
 
 
 def test_messages_survive_deeply_nested_arguments() -> None:
-    deep = _nested_lists(100_000)
+    deep = catalogue.nested_lists(100_000)
     with pytest.raises(InvalidValueError, match=r"^step id: expected a string, got list \[\[\[\[\.\.\.\]\]\]\]$"):
         StepSpec(deep, "runtime")
     document = json.loads(json.dumps(run_mission("echo").to_dict()))

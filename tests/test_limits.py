@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,40 +28,13 @@ from stepfold.errors import InvalidDocumentError
 from stepfold.state import MAX_STATE_ENTRIES
 from stepfold.store import SQLiteStore
 from stepfold.values import MAX_DEPTH, MAX_SAFE_INTEGER, MAX_STRING_LENGTH, values_identical
-from tests.bad_input_catalogue import cli
-
-
-def _nested_lists(levels: int, leaf: object = None) -> object:
-    node: object = [] if leaf is None else [leaf]
-    for _ in range(levels - 1):
-        node = [node]
-    return node
-
-
-def _deep_json(levels: int) -> str:
-    return "[" * levels + "]" * levels
-
-
-class _Claims(Mapping[str, object]):
-    """A mapping that claims `size` entries without holding them (the bound is checked before iterating)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-
-    def __getitem__(self, key: str) -> object:
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        raise AssertionError("the size bound must be checked before iterating")
-
-    def __len__(self) -> int:
-        return self._size
+from tests.bad_input_catalogue import LongMapping, cli, deep_json, nested_lists
 
 
 def test_the_deepest_value_works_everywhere(tmp_path: Path) -> None:
     # A state entry nested MAX_DEPTH - 1 levels below the state (the state mapping is the first level) is the deepest a
     # state holds: it runs, records, serialises, reads back, verifies and survives the store.
-    deepest = _nested_lists(MAX_DEPTH - 1, leaf=1)
+    deepest = nested_lists(MAX_DEPTH - 1, leaf=1)
     workflow = WorkflowDefinition(id="deep", steps=[
         StepSpec("copy", "runtime", {"operation": "copy", "source": "deep", "target": "copy"}),
         StepSpec("ask", "human", {}),
@@ -108,7 +81,7 @@ def test_strings_longer_than_the_limit_are_refused() -> None:
 def test_states_larger_than_the_limit_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     assert MAX_STATE_ENTRIES == 10_000_000
     with pytest.raises(InvalidValueError) as info:
-        State(_Claims(MAX_STATE_ENTRIES + 1))
+        State(LongMapping(MAX_STATE_ENTRIES + 1))
     assert str(info.value) == (
         "state: 10000001 entries is more than MAX_STATE_ENTRIES (10000000); keep bulk data outside the state (e.g. its digest or path)"
     )
@@ -127,11 +100,11 @@ def test_states_larger_than_the_limit_are_refused(monkeypatch: pytest.MonkeyPatc
 
 def test_walkers_refuse_data_deeper_than_freeze_makes() -> None:
     walk_limit = MAX_DEPTH + 16
-    fits, too_deep = _nested_lists(walk_limit), _nested_lists(walk_limit + 1)
-    assert thaw(fits) == fits and canonical_json(fits) == _deep_json(walk_limit).encode()
-    assert values_equal(fits, _nested_lists(walk_limit)) and values_identical(fits, _nested_lists(walk_limit))
-    for walk in (thaw, canonical_json, lambda v: values_equal(v, _nested_lists(walk_limit + 1)),
-                 lambda v: values_identical(v, _nested_lists(walk_limit + 1))):
+    fits, too_deep = nested_lists(walk_limit), nested_lists(walk_limit + 1)
+    assert thaw(fits) == fits and canonical_json(fits) == deep_json(walk_limit).encode()
+    assert values_equal(fits, nested_lists(walk_limit)) and values_identical(fits, nested_lists(walk_limit))
+    for walk in (thaw, canonical_json, lambda v: values_equal(v, nested_lists(walk_limit + 1)),
+                 lambda v: values_identical(v, nested_lists(walk_limit + 1))):
         with pytest.raises(InvalidValueError) as info:
             walk(too_deep)
         assert str(info.value) == f"value: nesting is deeper than {walk_limit} levels (MAX_DEPTH is {MAX_DEPTH})"
@@ -139,42 +112,42 @@ def test_walkers_refuse_data_deeper_than_freeze_makes() -> None:
 
 def test_from_dict_and_verify_refuse_deep_documents() -> None:
     document = json.loads(json.dumps(run_mission("echo").to_dict()))
-    document["context"]["metadata"] = {"m": _nested_lists(200)}
+    document["context"]["metadata"] = {"m": nested_lists(200)}
     with pytest.raises(InvalidDocumentError) as info:
         OrchestrationResult.from_dict(document)
     assert str(info.value).startswith("result.context: metadata.m[0][0][0][0][0][0][0]…(")
     assert str(info.value).endswith(f": nesting is deeper than {MAX_DEPTH} levels")
     verdict = verify(document)
     assert not verdict.ok and verdict.reason == f"the document cannot be read as a result: {info.value}"
-    assert not verify(_nested_lists(100_000)).ok  # type: ignore[arg-type]
+    assert not verify(nested_lists(100_000)).ok  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     "argv",
     [
-        ["run", "echo", "--no-store", "--params", '{"a": ' + _deep_json(100_000) + "}"],
-        ["run", "echo", "--no-store", "--state", '{"a": ' + _deep_json(100_000) + "}"],
-        ["run", "daily_loop", "--no-store", "--input", "daily-confirm-priorities=" + _deep_json(100_000)],
+        ["run", "echo", "--no-store", "--params", '{"a": ' + deep_json(100_000) + "}"],
+        ["run", "echo", "--no-store", "--state", '{"a": ' + deep_json(100_000) + "}"],
+        ["run", "daily_loop", "--no-store", "--input", "daily-confirm-priorities=" + deep_json(100_000)],
         ["verify", "deep.json"],
     ],
     ids=["params", "state", "input", "verify-file"],
 )
 def test_cli_refuses_absurdly_deep_json_with_exit_two(argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "deep.json").write_text(_deep_json(100_000), encoding="utf-8")
+    (tmp_path / "deep.json").write_text(deep_json(100_000), encoding="utf-8")
     outcome = cli(*argv)
     assert (outcome.code, outcome.out) == (2, "")
     assert outcome.err.endswith(f": invalid JSON: nested too deeply to parse (values nest at most {MAX_DEPTH} levels)\n")
     assert outcome.err.count("\n") == 1
     # Deep enough to parse but past MAX_DEPTH: refused by freeze, naming the path.
-    deep = cli("run", "echo", "--no-store", "--params", '{"a": ' + _deep_json(200) + "}")
+    deep = cli("run", "echo", "--no-store", "--params", '{"a": ' + deep_json(200) + "}")
     assert deep.code == 2 and deep.err.startswith("stepfold: error: params.a[0][0]")
     assert deep.err.endswith(f": nesting is deeper than {MAX_DEPTH} levels\n")
 
 
 def test_a_state_holds_the_same_depth_however_it_is_built() -> None:
     # Found by `make fuzz`: set/update took a value one level deeper than State({...}) accepted.
-    deepest, too_deep = _nested_lists(MAX_DEPTH - 1), _nested_lists(MAX_DEPTH)
+    deepest, too_deep = nested_lists(MAX_DEPTH - 1), nested_lists(MAX_DEPTH)
     built = State({"k": deepest})
     assert State().set("k", deepest) == built == State().update({"k": deepest})
     grows: tuple[Callable[[], State], ...] = (

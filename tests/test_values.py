@@ -738,3 +738,13 @@ def test_brief_repr_of_an_object_whose_repr_raises_names_its_class() -> None:
 def test_brief_repr_never_raises_even_for_an_object_that_breaks_reprlib() -> None:
     broken_list = type("list", (), {"__len__": lambda self: 1 // 0})()  # reprlib treats it by its type name
     assert brief_repr(broken_list) == "<list object>"
+
+
+def test_freeze_params_reads_none_as_no_params_and_names_the_params_path() -> None:
+    from stepfold.values import freeze_params
+
+    assert freeze_params(None) == {} and freeze_params({"a": [1]}) == freeze({"a": [1]})
+    with pytest.raises(InvalidValueError, match=r"^params: expected a mapping with string keys, got list$"):
+        freeze_params([1])
+    with pytest.raises(InvalidValueError, match=r"^params\.a: nan is not allowed"):
+        freeze_params({"a": float("nan")})

@@ -8,7 +8,7 @@ from stepfold.errors import AntiFailurePlanningError, AntiFailureViolation, Enve
 from stepfold.missions.base import Builder
 from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.policy import TIER2_POLICY, Policy, check_workflow
-from stepfold.values import Params, brief_repr, freeze_map
+from stepfold.values import Params, brief_repr, freeze_params
 from stepfold.workflow import WorkflowDefinition
 
 __all__ = ["MissionSpec", "build_workflow", "lookup_builder"]
@@ -20,16 +20,12 @@ def _mission_type(value: object) -> str:
     return value
 
 
-def _freeze_params(value: object) -> Params:
-    return freeze_map({} if value is None else value, path="params")
-
-
 @attrs.frozen
 class MissionSpec:
     """A mission to build: its registered `type` (name) and `params` (frozen; all kept in the workflow's metadata)."""
 
     type: str = attrs.field(converter=_mission_type)
-    params: Params = attrs.field(factory=dict, converter=_freeze_params)
+    params: Params = attrs.field(factory=dict, converter=freeze_params)
 
 
 def lookup_builder(name: str) -> Builder:

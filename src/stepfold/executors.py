@@ -45,7 +45,7 @@ from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.registry import run_mission
 from stepfold.result import OrchestrationResult
-from stepfold.values import Params, brief_repr, freeze_map, thaw
+from stepfold.values import Params, brief_repr, freeze_map, freeze_params, thaw
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
@@ -71,10 +71,6 @@ def _mission_name(value: object) -> str:
     return value
 
 
-def _freeze_params(value: object) -> Params:
-    return freeze_map({} if value is None else value, path="params")
-
-
 def _freeze_state(value: object) -> Params:
     return freeze_map({} if value is None else value, path="state")
 
@@ -93,7 +89,7 @@ class MissionCall:
     """
 
     mission: str = attrs.field(converter=_mission_name)
-    params: Params = attrs.field(factory=dict, converter=_freeze_params)
+    params: Params = attrs.field(factory=dict, converter=freeze_params)
     state: Params = attrs.field(factory=dict, converter=_freeze_state)
     inputs: Params = attrs.field(factory=dict, converter=_freeze_inputs)
 

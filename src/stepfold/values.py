@@ -27,6 +27,7 @@ __all__ = [
     "MAX_STRING_LENGTH",
     "freeze",
     "freeze_map",
+    "freeze_params",
     "freeze_entry",
     "thaw",
     "canonical_json",
@@ -300,6 +301,11 @@ def freeze_map(obj: object, *, path: str = "value") -> PMap[str, Value]:
     frozen = freeze(obj, path=path)
     assert isinstance(frozen, PMap)
     return frozen
+
+
+def freeze_params(value: object) -> Params:
+    """A mission's params: `freeze_map(value, path="params")`, with `None` meaning no params."""
+    return freeze_map({} if value is None else value, path="params")
 
 
 def _too_deep() -> InvalidValueError:
