@@ -34,7 +34,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Final
 
@@ -44,6 +43,7 @@ if __package__ in (None, ""):  # run as a script: make the `bench` package impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.baseline import NaiveStep, PlainState, naive_run  # noqa: E402
+from bench.measure import Goal, load_average, package_versions  # noqa: E402
 from stepfold import ExecutionContext, StepSpec, WorkflowDefinition, freeze, run_workflow  # noqa: E402
 from stepfold.values import canonical_json, thaw  # noqa: E402
 
@@ -139,20 +139,6 @@ class BuildResult:
     dumps: Stats
     freeze: Stats
     canonical: Stats
-
-
-@attrs.frozen
-class Goal:
-    """One goal check: the measured ratio, the bound, and whether it was met."""
-
-    name: str
-    ratio: float
-    bound: str
-    met: bool
-
-    def to_dict(self) -> dict[str, object]:
-        """Plain JSON data."""
-        return {"goal": self.name, "ratio": self.ratio, "bound": self.bound, "met": self.met}
 
 
 # Data -----------------------------------------------------------------------
@@ -342,12 +328,7 @@ def goals(sizes: Mapping[int, SizeResult], build: BuildResult) -> list[Goal]:
 
 def environment() -> dict[str, object]:
     """Python, machine and package versions."""
-    versions: dict[str, str] = {}
-    for package in ("stepfold", "attrs", "pyrsistent", "rfc8785"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
+    versions = package_versions(("stepfold", "attrs", "pyrsistent", "rfc8785"))
     return {
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
@@ -357,14 +338,6 @@ def environment() -> dict[str, object]:
         "packages": versions,
         "load_average_at_start": load_average(),
     }
-
-
-def load_average() -> list[float]:
-    """The 1, 5 and 15 minute load averages (empty where the platform has none)."""
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return []
 
 
 def render(env: Mapping[str, object], config: Config, sizes: Mapping[int, SizeResult], build: BuildResult, checks: Sequence[Goal]) -> str:

@@ -33,7 +33,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Final
@@ -43,6 +42,7 @@ import attrs
 if __package__ in (None, ""):  # run as a script: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.measure import load_average, package_versions  # noqa: E402
 from stepfold import OrchestrationResult  # noqa: E402
 from stepfold.executors import MissionCall, run_many  # noqa: E402
 
@@ -165,24 +165,11 @@ def parent_rebuild_rate(calls: Sequence[MissionCall]) -> float:
 
 
 def environment() -> dict[str, object]:
-    versions = {}
-    for package in ("stepfold", "dask", "distributed"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
+    versions = package_versions(("stepfold", "dask", "distributed"))
     return {
         "python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(), "packages": versions,
         "load_average": load_average(),
     }
-
-
-def load_average() -> list[float]:
-    """The 1, 5 and 15 minute load averages (empty where the platform has none)."""
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return []
 
 
 def render(rows: Sequence[Row], env: dict[str, object], config: Config, mode: str, rebuild: float) -> str:

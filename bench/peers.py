@@ -57,7 +57,6 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Final
 
@@ -78,6 +77,7 @@ from bench.peers_common import (  # noqa: E402
     plan_for,
     plans_for,
 )
+from bench.measure import Goal, package_versions  # noqa: E402
 from bench.peers_stepfold import StepfoldSide, initial_state  # noqa: E402
 
 RESULTS_DIR: Final = Path(__file__).resolve().parent / "results"
@@ -309,20 +309,6 @@ class Capabilities:
             "tamper_evident": attrs.asdict(self.tamper),
             "replay_check": attrs.asdict(self.replay),
         }
-
-
-@attrs.frozen
-class Goal:
-    """One goal check."""
-
-    name: str
-    ratio: float
-    bound: str
-    met: bool
-
-    def to_dict(self) -> dict[str, object]:
-        """Plain JSON data."""
-        return {"goal": self.name, "ratio": self.ratio, "bound": self.bound, "met": self.met}
 
 
 def check_same(summaries: Mapping[str, RunSummary]) -> None:
@@ -961,17 +947,6 @@ def load_sides() -> list[Side]:
     return [StepfoldSide(), peers_burr.BurrSide(), peers_langgraph.LangGraphSide()]
 
 
-def package_versions() -> dict[str, str]:
-    """Installed versions of stepfold, its dependencies, the peers and matplotlib."""
-    out: dict[str, str] = {}
-    for package in ("stepfold", "attrs", "pyrsistent", "rfc8785", *peers_burr.PACKAGES, *peers_langgraph.PACKAGES, "matplotlib"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = "not installed"
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the peer benchmark; print the report; write the JSON and the plots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -985,7 +960,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     sides = load_sides()
-    versions = package_versions()
+    versions = package_versions(("stepfold", "attrs", "pyrsistent", "rfc8785", *peers_burr.PACKAGES, *peers_langgraph.PACKAGES, "matplotlib"))
     log("versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
     env = environment()
     log(f"capabilities (history, tamper test, replay) at {CAPABILITY_SIZE:,} records")
