@@ -4,7 +4,7 @@ A plain-`dict` implementation of the four operations the benchmark workflow
 uses (`set`, `increment`, `merge`, `append`), with the same semantics as
 stepfold's built-ins. Each run `copy.deepcopy`s the whole state, and after
 every step hashes the whole state: SHA-256 of its RFC 8785 encoding (the same
-`stepfold.values.canonical_json` encoder stepfold uses, so the comparison is
+`stepfold.canonical.canonical_json` encoder stepfold uses, so the comparison is
 like for like), chained into a head hash the way stepfold's receipt chains
 its links.
 """
@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from stepfold.values import canonical_json
+from stepfold.canonical import canonical_json
 
 __all__ = ["NAIVE_FORMAT", "NaiveStep", "OPERATIONS", "PlainState", "naive_run", "sha256_json"]
 

@@ -44,7 +44,8 @@ from stepfold import (
 from stepfold.cli import main
 from stepfold.state import MAX_STATE_ENTRIES
 from stepfold.store import SQLiteStore
-from stepfold.values import MAX_DEPTH, MAX_STRING_LENGTH, canonical_json
+from stepfold.values import MAX_DEPTH, MAX_STRING_LENGTH
+from stepfold.canonical import canonical_json
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "bad-inputs.md"
@@ -375,7 +376,7 @@ ROWS: list[Row] = [
         ("tests/test_missions.py::test_daily_confirm_refuses_a_malformed_decision",)),
     Row("daily-confirm-unknown-task", "Human inputs", '`daily-confirm-priorities` given `{"priorities": ["zz"]}`',
         lambda _: run_mission("daily_loop", ExecutionContext(DAILY_STATE, {"daily-confirm-priorities": {"priorities": ["zz"]}})),
-        ("tests/test_missions.py::test_daily_confirm_of_a_task_that_is_not_open_fails_naming_it",)),
+        ("tests/test_missions.py::test_daily_confirm_of_a_task_that_is_not_open_is_refused_naming_it",)),
     # Workflow shapes ------------------------------------------------------------------------------
     Row("wf-duplicate", "Workflow shapes", "two steps with the id `a`",
         lambda _: WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", _NOOP), StepSpec("a", "runtime", _NOOP)]),

@@ -188,7 +188,7 @@ def test_a_state_file_that_is_not_utf8_exits_two(tmp_path: Path) -> None:
     outcome = catalogue._cli_in("run", "echo", "--no-store", "--state", str(tmp_path / "state.json"))(tmp_path)
     assert isinstance(outcome, catalogue.CliOutcome)
     assert outcome.code == 2 and outcome.out == ""
-    assert outcome.err.startswith(f"stepfold: error: --state {tmp_path / 'state.json'}: cannot read: 'utf-8' codec can't decode")
+    assert outcome.err == f"stepfold: error: --state: {str(tmp_path / 'state.json')!r} is not UTF-8 text (byte 1)\n"
     assert outcome.err.count("\n") == 1
 
 
@@ -241,7 +241,7 @@ def test_a_corrupt_run_does_not_take_the_others_with_it(tmp_path: Path) -> None:
     connection.commit()
     connection.close()
     with SQLiteStore(path) as store:
-        with pytest.raises(StoreError, match=f"run {damaged_id[:12]} is corrupt"):
+        with pytest.raises(StoreError, match=f"run {damaged_id[:12]} is not the run its id names"):
             store.load(damaged_id)
         intact = store.load(intact_id)
         assert verify(intact).ok

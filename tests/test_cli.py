@@ -77,7 +77,7 @@ def test_missions_lists_the_registry() -> None:
         (["run", "echo", "--params", '{"a": 1, "a": 2}'], "duplicate key 'a'"),
         (["run", "echo", "--state", "missing.json"], "--state: 'missing.json' is neither a file nor a JSON object"),
         (["run", "daily_loop", "--input", "novalue"], "--input 'novalue': expected STEP=JSON"),
-        (["run", "daily_loop", "--input", "x=1"], "inputs.x: workflow 'daily_loop' has no human step 'x'"),
+        (["run", "daily_loop", "--input", "x=1"], "inputs.x: workflow 'daily_loop' has no human or effect step 'x'"),
         (["run", "daily_loop", "--params", '{"date": "24/11/2026"}'], "params.date: expected a date"),
         (["run", "echo", "--state", '{"a": 9007199254740992}'], "initial_state.a: integer 9007199254740992"),
         (["bogus"], "invalid choice: 'bogus'"),

@@ -118,7 +118,7 @@ def test_exit_code_is_0_all_completed_1_any_failed_or_bad_3_some_suspended(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["batch", "missing.jsonl"], "missing.jsonl: cannot read: No such file or directory"),
+        (["batch", "missing.jsonl"], "missing.jsonl: cannot read 'missing.jsonl': No such file or directory"),
         (["batch", "calls.jsonl", "--workers", "0"], "--workers: expected at least 1, got 0"),
         (["batch"], "the following arguments are required: FILE.jsonl"),
     ],
@@ -212,5 +212,5 @@ def test_the_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
     assert frames[0] == ""
     assert frames[1] == "[######........................] 1/5"  # the bad line counts at once
     assert frames[-1] == "[##############################] 5/5\n"
-    assert len(frames) == 6
+    assert 2 <= len(frames) <= 6  # redrawn at most ten times a second, and always at the end
     assert out.splitlines()[-1].startswith("5 calls: 4 completed")

@@ -110,7 +110,7 @@ def test_run_saves_the_run_and_prints_its_id(tmp_path: Path) -> None:
     assert f"receipt  {run_id}\n" in proc.stdout
     assert "stepfold.db" in files(tmp_path)
     assert runs_table(tmp_path) == [
-        ["run", "workflow", "status", "steps", "pending"],
+        ["run", "workflow", "status", "steps", "pending", "links"],
         [run_id[:12], "echo", "completed", "1"],
     ]
     document = json.loads(export(tmp_path, run_id))
@@ -165,7 +165,7 @@ def test_old_flags_keep_working(tmp_path: Path) -> None:
     assert [row[1] for row in runs_table(tmp_path)[1:]] == ["echo", "daily_loop"]
 
 
-def test_json_prints_only_the_to_dict(tmp_path: Path) -> None:
+def test_json_prints_only_the_to_dict_and_the_run_id(tmp_path: Path) -> None:
     proc = run_daily(tmp_path, "--input", APPROVE, "--json")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
@@ -175,8 +175,8 @@ def test_json_prints_only_the_to_dict(tmp_path: Path) -> None:
                 "lineage", "receipt"):
         assert key in document
     assert document["status"] == "completed" and document["success"] is True
-    run_id = document["receipt"]["head"]
-    assert HEX64.fullmatch(run_id)
+    run_id = document["run_id"]
+    assert HEX64.fullmatch(run_id) and run_id == document["receipt"]["head"]
     assert json.loads(export(tmp_path, run_id)) == document  # saved, and the head is its id
     assert runs_table(tmp_path)[1][0] == run_id[:12]
 
@@ -213,29 +213,34 @@ def test_resume_continues_a_suspended_run_like_a_fresh_run(tmp_path: Path, lengt
     resumed = saved_id(proc)
     assert resumed != suspended
     assert runs_table(tmp_path)[1:] == [
-        [suspended[:12], "daily_loop", "suspended", "2", "daily-confirm-priorities"],
-        [resumed[:12], "daily_loop", "completed", "4"],
+        [suspended[:12], "daily_loop", "resumed", "2", "daily-confirm-priorities", f"continued by {resumed[:12]}"],
+        [resumed[:12], "daily_loop", "completed", "4", f"resumes {suspended[:12]}"],
     ]
     fresh = run_daily(tmp_path, "--input", APPROVE, "--store", "fresh.db")
     assert fresh.returncode == 0, fresh.stderr
     assert saved_id(fresh, "fresh.db") == resumed
     assert export(tmp_path, resumed) == export(tmp_path, resumed, "--store", "fresh.db")
-    # the suspended run is still there, and resuming it again is the same continuation
-    again = cli(tmp_path, "resume", suspended, "--input", APPROVE, "--json")
-    assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout) == json.loads(export(tmp_path, resumed))
+    # the suspended run is still there; resuming it again is refused, naming its continuation, unless --fork
+    again = usage_error(cli(tmp_path, "resume", suspended, "--input", APPROVE))
+    assert f"was already resumed: its continuation is {resumed[:12]}" in again
+    forked = cli(tmp_path, "resume", suspended, "--input", APPROVE, "--json", "--fork")
+    assert forked.returncode == 0, forked.stderr
+    assert json.loads(forked.stdout) == json.loads(export(tmp_path, resumed))  # the same input: the same run
     assert len(runs_table(tmp_path)) == 3
 
 
-def test_resume_with_a_refused_input_fails_and_is_saved(tmp_path: Path) -> None:
+def test_a_refused_input_exits_two_saves_nothing_and_the_run_stays_suspended(tmp_path: Path) -> None:
     suspended = suspended_daily(tmp_path)
-    proc = cli(tmp_path, "resume", suspended[:8], "--input", 'daily-confirm-priorities={"priorities": ["zz"]}')
-    assert proc.returncode == 1, proc.stderr
-    assert "'zz' is not an open task" in proc.stdout
-    failed = saved_id(proc)
-    assert runs_table(tmp_path)[2][:4] == [failed[:12], "daily_loop", "failed", "3"]
-    verdict = cli(tmp_path, "verify", failed)
-    assert verdict.returncode == 0, verdict.stdout  # a failed run's record verifies too
+    before = runs_table(tmp_path)
+    for decision in ('{"priorities": ["zz"]}', '{"approved": "yes"}'):
+        proc = cli(tmp_path, "resume", suspended[:8], "--input", f"daily-confirm-priorities={decision}")
+        assert proc.returncode == 2, proc.stdout
+        assert proc.stdout == ""
+        assert len(proc.stderr.splitlines()) == 1, proc.stderr
+        assert "refused the input" in proc.stderr and "nothing was recorded" in proc.stderr
+    assert runs_table(tmp_path) == before  # nothing saved; the run is still suspended
+    declined = cli(tmp_path, "resume", suspended[:8], "--input", 'daily-confirm-priorities={"approved": false}')
+    assert declined.returncode == 0, declined.stderr  # a decision the step can read is recorded
 
 
 def test_resume_uses_the_store_option(tmp_path: Path) -> None:
@@ -369,8 +374,8 @@ def test_verify_a_tampered_file_names_the_step(tmp_path: Path) -> None:
     (tmp_path / "tampered.json").write_text(json.dumps(document), encoding="utf-8")
     proc = cli(tmp_path, "verify", "tampered.json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("FAILED")
-    assert "at step 1 ('daily-generate-priorities')" in proc.stdout
+    assert proc.stdout.startswith("TAMPERED")
+    assert "at step 2 ('daily-generate-priorities')" in proc.stdout
     assert proc.stderr == ""
 
 
@@ -392,14 +397,14 @@ def test_verify_catches_other_edits(tmp_path: Path, edit: str) -> None:
     (tmp_path / "edited.json").write_text(json.dumps(document), encoding="utf-8")
     proc = cli(tmp_path, "verify", "edited.json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("FAILED")
+    assert proc.stdout.startswith("TAMPERED")
 
 
 def test_verify_a_document_that_is_not_a_result(tmp_path: Path) -> None:
     (tmp_path / "empty.json").write_text("{}", encoding="utf-8")
     proc = cli(tmp_path, "verify", "empty.json")
     assert proc.returncode == 1
-    assert proc.stdout.startswith("FAILED") and "cannot be read as a result" in proc.stdout
+    assert proc.stdout.startswith("TAMPERED") and "cannot be read as a result" in proc.stdout
 
 
 @pytest.mark.parametrize(
@@ -426,17 +431,17 @@ def test_runs_lists_every_run_oldest_first(tmp_path: Path) -> None:
     failed = saved_id(cli(tmp_path, "run", "daily_loop", "--state", '{"tasks": [{"id": "a", "priority": "high"}]}'))
     resumed = saved_id(cli(tmp_path, "resume", suspended, "--input", APPROVE))
     assert runs_table(tmp_path) == [
-        ["run", "workflow", "status", "steps", "pending"],
+        ["run", "workflow", "status", "steps", "pending", "links"],
         [echo[:12], "echo", "completed", "1"],
-        [suspended[:12], "daily_loop", "suspended", "2", "daily-confirm-priorities"],
+        [suspended[:12], "daily_loop", "resumed", "2", "daily-confirm-priorities", f"continued by {resumed[:12]}"],
         [failed[:12], "daily_loop", "failed", "1"],
-        [resumed[:12], "daily_loop", "completed", "4"],
+        [resumed[:12], "daily_loop", "completed", "4", f"resumes {suspended[:12]}"],
     ]
 
 
 def test_runs_on_an_empty_store_prints_the_header(tmp_path: Path) -> None:
     SQLiteStore(tmp_path / "stepfold.db").close()
-    assert runs_table(tmp_path) == [["run", "workflow", "status", "steps", "pending"]]
+    assert runs_table(tmp_path) == [["run", "workflow", "status", "steps", "pending", "links"]]
 
 
 def test_export_prints_the_to_dict_json(tmp_path: Path) -> None:
@@ -487,13 +492,13 @@ BAD_USAGE: list[tuple[list[str], str]] = [
     (["run", "daily_loop", "--input", "daily-confirm-priorities={"], "--input daily-confirm-priorities: invalid JSON"),
     (["run", "daily_loop", "--params", '{"date": "24/11/2026"}'], "params.date: expected a date"),
     (["run", "echo", "--store", "no/such/folder/x.db"], "no/such/folder/x.db: cannot open the store"),
-    (["run", "echo", "--store", "."], "cannot open the store"),
+    (["run", "echo", "--store", "."], "not a stepfold store (not a regular file)"),
     (["resume"], "the following arguments are required: run_id"),
-    (["resume", "<suspended>"], "resume: give the human input with --input STEP=JSON"),
+    (["resume", "<suspended>"], "waits at step 'daily-confirm-priorities'; give the person's input with --input daily-confirm-priorities=JSON"),
     (["resume", "<suspended>", "--input", "daily-confirm-priorities={bad"], "--input daily-confirm-priorities: invalid JSON"),
-    (["resume", "<suspended>", "--input", "x=1"], "inputs.x: workflow 'daily_loop' has no human step 'x'"),
+    (["resume", "<suspended>", "--input", "x=1"], "inputs.x: workflow 'daily_loop' has no human or effect step 'x'"),
     (["resume", "<suspended>", "--input", "a=1", "--input", "a=2"], "--input a: given twice"),
-    (["resume", "<completed>", "--input", APPROVE], "only a suspended run can be resumed"),
+    (["resume", "<completed>", "--input", APPROVE], "is completed; only a suspended run resumes"),
     (["resume", "<missing>", "--input", APPROVE], "run '<missing>': no such run in stepfold.db"),
     (["show"], "the following arguments are required: run_id"),
     (["show", "abc"], "run id 'abc': give the id or a unique prefix of at least 6 hex characters"),
@@ -506,12 +511,11 @@ BAD_USAGE: list[tuple[list[str], str]] = [
     (["export"], "the following arguments are required: run_id"),
     (["export", "<missing>"], "run '<missing>': no such run in stepfold.db"),
     (["export", "ghost!"], "give the id or a unique prefix of at least 6 hex characters"),
-    (["verify"], "the following arguments are required: RUN_ID|FILE.json"),
+    (["verify"], "verify: give a run id, a JSON file, - (standard input), or --all"),
     (["verify", "<missing>"], "run '<missing>': no such run in stepfold.db"),
     (["verify", "00"], "verify: '00' is neither a JSON file nor a run id"),
     (["verify", "nothere.json"], "verify: 'nothere.json' is neither a JSON file nor a run id"),
     (["runs", "extra"], "unrecognized arguments: extra"),
-    (["missions", "--store", "x.db"], "unrecognized arguments: --store x.db"),
 ]
 
 

@@ -192,7 +192,7 @@ def test_resume_refuses_to_change_a_recorded_input() -> None:
 
 def test_unknown_input_step_is_refused_before_running() -> None:
     workflow = WorkflowDefinition(id="w", steps=[StepSpec("ask", "human", {})])
-    with pytest.raises(InvalidValueError, match=r"inputs.aks: workflow 'w' has no human step 'aks'"):
+    with pytest.raises(InvalidValueError, match=r"inputs.aks: workflow 'w' has no human or effect step 'aks'; steps that take an input: \[.ask.\]"):
         run_workflow(workflow, ExecutionContext(inputs={"aks": True}))
 
 
@@ -255,13 +255,16 @@ def _six_steps_with_a_human() -> WorkflowDefinition:
     return WorkflowDefinition(id="w", steps=[*steps, StepSpec("h", "human", {})])
 
 
-def test_resume_checks_the_run_against_the_policy_it_is_given() -> None:
+def test_resume_continues_under_the_recorded_policy() -> None:
     policy = Policy(max_steps=6)
     suspended = run_workflow(_six_steps_with_a_human(), policy=policy)
-    assert suspended.pending_step_id == "h"
-    assert resume(suspended, {"h": 1}, policy=policy).final_state == {"h": 1}
-    with pytest.raises(AntiFailureViolation):
-        resume(suspended, {"h": 1})
+    assert suspended.pending_step_id == "h" and suspended.policy == policy
+    done = resume(suspended, {"h": 1})  # no policy given: the one the run recorded
+    assert done.final_state == {"h": 1} and done.policy == policy
+    assert resume(suspended, {"h": 1}, policy=policy).to_dict() == done.to_dict()
+    with pytest.raises(InvalidValueError) as info:
+        resume(suspended, {"h": 1}, policy=TIER2_POLICY)
+    assert "which its receipt binds; it continues under that policy" in str(info.value)
 
 
 def test_resume_refuses_what_is_not_a_result_or_inputs_that_are_not_a_mapping() -> None:
@@ -290,5 +293,5 @@ def test_orchestrator_runs_and_resumes_with_its_own_policy_and_operations() -> N
     done = orchestrator.resume(suspended, {"h": 2})
     assert done.final_state == {"a": 1, "h": [2, 2]}
     assert done.to_dict() == resume(suspended, {"h": 2}, policy=Policy(max_steps=6), operations=operations).to_dict()
-    with pytest.raises(AntiFailureViolation):
+    with pytest.raises(InvalidValueError, match="it continues under that policy"):
         Orchestrator().resume(suspended, {"h": 2})

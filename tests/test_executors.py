@@ -135,7 +135,7 @@ def test_errors_return_puts_a_call_error_in_its_slot_and_every_other_call_comple
     assert errors[10] == CallError(10, "nope", "UnknownMissionError", errors[10].message)
     assert "available missions: ['daily_loop', 'echo', 'run_tests']" in errors[10].message
     assert str(errors[11]).startswith("call 11 (mission 'daily_loop'): InvalidValueError: params.date:")
-    assert "no human step 'no-such-step'" in errors[12].message
+    assert "no human or effect step 'no-such-step'" in errors[12].message
     assert outcomes[13].to_dict()["final_state"] == {"x": [1, 2.5, None], "echo": [1, 2.5, None]}
 
 

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 import stepfold
 from stepfold import (
+    InvalidInputError,
+    StepfoldError,
     DEFAULT_OPERATIONS,
     EnvelopeViolation,
     ExecutionContext,
@@ -426,9 +428,12 @@ def test_daily_operations_never_mutate_their_inputs(plain: dict[str, object]) ->
 # Exact failure messages ------------------------------------------------------------------------
 
 
-def refusal(name: str, state: Mapping[str, object], payload: Mapping[str, object], kind: str = "runtime") -> str:
-    """The `OperationError` message of a built-in operation called directly."""
-    with pytest.raises(OperationError) as info:
+def refusal(
+    name: str, state: Mapping[str, object], payload: Mapping[str, object], kind: str = "runtime",
+    error: type[StepfoldError] = OperationError,
+) -> str:
+    """The `OperationError` (or `error`) message of a built-in operation called directly."""
+    with pytest.raises(error) as info:
         DEFAULT_OPERATIONS[name](State(state), StepSpec("s", kind, {"operation": name, **payload}))
     return str(info.value)
 
@@ -640,7 +645,7 @@ def test_daily_prioritise_refuses_a_limit_that_is_not_a_non_negative_int(limit: 
 )
 def test_daily_confirm_refuses_a_malformed_decision_with_an_exact_message(decision: object, message: str) -> None:
     state = {"tasks": [{"id": "a"}, {"id": 1}, {"id": "done", "done": True}], "priorities": ["a"]}
-    assert refusal("daily.confirm", state, {"input": decision}, kind="human") == message
+    assert refusal("daily.confirm", state, {"input": decision}, kind="human", error=InvalidInputError) == message
 
 
 def test_daily_log_without_confirmed_priorities_logs_none() -> None:

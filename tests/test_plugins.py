@@ -213,12 +213,14 @@ def test_a_stored_plugin_run_verifies_with_the_plugins_operation(greet: Installe
     (tmp_path / "greet.json").write_text(exported.stdout, encoding="utf-8")
     from_file = cli(tmp_path, "verify", "greet.json", site=greet.site)
     assert from_file.returncode == 0, from_file.stdout + from_file.stderr
-    # Without the plugin the record is still readable, but it cannot be replayed: not ok.
+    # Without the plugin the record is still readable and intact, but it cannot be replayed: unverifiable, not tampered.
     shown = cli(tmp_path, "show", run_id)
     assert shown.returncode == 0 and '+ greeting = "hello, Grace"' in shown.stdout
     unverifiable = cli(tmp_path, "verify", run_id)
-    assert unverifiable.returncode == 1, unverifiable.stdout + unverifiable.stderr
-    assert unverifiable.stdout.startswith("FAILED")
+    assert unverifiable.returncode == 4, unverifiable.stdout + unverifiable.stderr
+    assert unverifiable.stdout.startswith("UNVERIFIABLE") and "unknown operation 'greet.hello'" in unverifiable.stdout
+    chain_only = cli(tmp_path, "verify", run_id, "--no-replay")
+    assert chain_only.returncode == 0 and chain_only.stdout.startswith("ok"), chain_only.stdout
 
 
 def test_verify_replays_the_installed_operation(greet: Installed, tmp_path: Path) -> None:
@@ -235,8 +237,8 @@ def test_verify_replays_the_installed_operation(greet: Installed, tmp_path: Path
     rerun = cli(tmp_path, "run", "greet", "--no-store", "--json", site=tmp_path / "site2")
     assert json.loads(rerun.stdout)["final_state"] == {"greeting": "howdy, world"}
     verdict = cli(tmp_path, "verify", run_id, site=tmp_path / "site2")
-    assert verdict.returncode == 1, verdict.stdout + verdict.stderr
-    assert "at step 0 ('greet-hello')" in verdict.stdout
+    assert verdict.returncode == 4, verdict.stdout + verdict.stderr
+    assert verdict.stdout.startswith("DIVERGED at step 1 ('greet-hello')"), verdict.stdout
 
 
 BROKEN: list[tuple[str, str, str]] = [

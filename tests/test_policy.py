@@ -61,7 +61,7 @@ def test_policy_refuses_bad_limits() -> None:
 def test_check_workflow_messages_are_exact() -> None:
     with pytest.raises(EnvelopeViolation) as info:
         check_workflow(WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime")]), TIER2_POLICY, DEFAULT_OPERATIONS)
-    assert str(info.value) == "workflow 'w' step 'x' (steps[0]): a runtime step must name its operation in payload['operation']"
+    assert str(info.value) == "workflow 'w' step 'x' (steps[0]): a runtime step must name its operation in payload['operation'] (or an effect in payload['effect'])"
     with pytest.raises(EnvelopeViolation) as info:
         check_workflow(
             WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime", {"operation": "zz"})]), TIER2_POLICY, {"b": 1, "a": 2}

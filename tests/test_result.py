@@ -19,7 +19,7 @@ from stepfold import (
     resume,
     run_workflow,
 )
-from stepfold.result import read_result
+from stepfold.reader import read_result
 from tests.strategies import results
 
 REQUIRED_KEYS = {
@@ -95,7 +95,7 @@ def _document() -> dict[str, object]:
     ("edit", "message"),
     [
         (lambda d: d.pop("workflow"), r"result.workflow: missing"),
-        (lambda d: d.update(format="other/1"), r"result.format: expected 'stepfold/result/1'"),
+        (lambda d: d.update(format="other/1"), r"result.format: expected 'stepfold/result/2' \(or 'stepfold/result/1'\), got 'other/1'"),
         (lambda d: d.update(status="done"), r"result.status: expected one of"),
         (lambda d: d.update(success=False), r"result.success: False disagrees with the lineage"),
         (lambda d: d.update(id="other"), r"result.id: 'other' disagrees"),
@@ -321,7 +321,7 @@ def test_from_dict_refuses_a_run_suspended_before_a_step_that_is_not_human() -> 
     workflow = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "noop"}), StepSpec("h", "human", {})])
     document = run_workflow(workflow).to_dict()
     document["workflow"]["steps"][1]["kind"] = "runtime"  # type: ignore[index]
-    assert _refusal(document) == "result.status: the run stops before step 1 ('h'), which is not a human step"
+    assert _refusal(document) == "result.status: the run stops before step 1 ('h'), which is neither a human nor an effect step"
 
 
 def test_from_dict_refuses_a_failed_step_that_is_not_the_last_one_run() -> None:

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pyrsistent import pmap
 
-import stepfold.state
+import stepfold.lthash
 from stepfold import InvalidValueError, State, StateDelta, canonical_json, state_delta, thaw
 from stepfold.values import values_identical
 from tests.strategies import keys, plain_states, plain_values, small_keys, states
@@ -355,7 +355,7 @@ def test_two_entry_digest_is_the_lane_wise_sum() -> None:
 
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 6, 7, 10])
 def test_chunked_accumulation_matches_chained_sets(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
-    monkeypatch.setattr(stepfold.state, "_CHUNK", 3)
+    monkeypatch.setattr(stepfold.lthash, "_CHUNK", 3)
     content = {f"k{i}": [i, "v" * i, {"n": i / 7}] for i in range(size)}
     chained = State()
     for key, value in content.items():
@@ -494,4 +494,4 @@ def test_accumulation_past_one_chunk_is_still_the_lane_wise_sum() -> None:
     lanes = [0xFFFF - index % 4096 for index in range(_LANES)]
     element = int.from_bytes(struct.pack(f"<{_LANES}H", *lanes), "little")
     expected = struct.pack(f"<{_LANES}H", *[lane * 70_000 % 2**16 for lane in lanes])
-    assert stepfold.state._accumulate([element] * 70_000).to_bytes(2 * _LANES, "little") == expected
+    assert stepfold.lthash.accumulate([element] * 70_000).to_bytes(2 * _LANES, "little") == expected

@@ -10,8 +10,23 @@ from pathlib import Path
 
 import pytest
 
+import attrs
+
 import stepfold.store as store_module
-from stepfold import ExecutionContext, State, StepSpec, WorkflowDefinition, resume, run_mission, run_workflow, verify
+from stepfold import (
+    ExecutionContext,
+    OrchestrationResult,
+    Receipt,
+    State,
+    StepSpec,
+    WorkflowDefinition,
+    resume,
+    run_mission,
+    run_workflow,
+    verify,
+)
+from stepfold.store import schema
+from stepfold.store.states import pack
 from stepfold.errors import RunNotFoundError, StoreError
 from stepfold.store import SQLiteStore
 
@@ -185,25 +200,51 @@ def test_a_newer_store_is_refused(tmp_path: Path) -> None:
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA user_version = 99")
     connection.close()
-    with pytest.raises(StoreError, match="store format 99 is newer than this stepfold understands \\(1\\)"):
+    with pytest.raises(StoreError, match="store format 99 is newer than this stepfold understands \\(2\\)"):
         SQLiteStore(path)
 
 
-def test_an_older_store_is_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def format_1(result: OrchestrationResult) -> OrchestrationResult:
+    """The same run as stepfold 0.1 recorded it: a format-1 receipt (no policy bound), links re-chained."""
+    receipt = Receipt(result.id, result.workflow.digest, result.lineage.initial_state.digest)
+    for link in result.receipt.links:
+        receipt = receipt.extend(link.step_id, link.step_digest, link.input_digest, link.state_digest, link.status)
+    return attrs.evolve(result, receipt=receipt)
+
+
+def _store_of_format_1(path: Path, result: OrchestrationResult) -> None:
+    """A store file as stepfold 0.1 wrote it: schema 1, whole states without accumulators, a format-1 document."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    schema.MIGRATIONS[0](connection)
+    connection.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+    connection.execute("PRAGMA user_version = 1")
+    for state in {result.lineage.initial_state.digest: result.lineage.initial_state, result.final_state.digest: result.final_state}.values():
+        connection.execute("INSERT INTO states VALUES (?, NULL, 0, ?)", (state.digest, pack(state.to_dict())))
+    connection.execute(
+        "INSERT INTO runs VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
+        (result.run_id, result.id, result.status, result.pending_step_id, len(result.executed_steps),
+         result.lineage.initial_state.digest, result.final_state.digest, pack(result.to_dict(include_states=False))),
+    )
+    connection.close()
+
+
+def test_a_store_of_stepfold_0_1_is_migrated_and_its_runs_still_load_and_verify(tmp_path: Path) -> None:
+    old = format_1(run_mission("daily_loop", ExecutionContext(initial_state={"tasks": [{"id": "a", "priority": 1}]})))
+    assert old.to_dict()["format"] == "stepfold/result/1" and old.receipt.format == "stepfold/receipt/1"
     path = tmp_path / "runs.db"
+    _store_of_format_1(path, old)
+    with pytest.raises(StoreError, match="older than this stepfold's"):
+        SQLiteStore(path, create=False, readonly=True)  # reading commands do not migrate
     with SQLiteStore(path) as store:
-        run_id = store.save(run_mission("echo", ExecutionContext(), {"hello": "world"}))
-
-    def add_labels(connection: sqlite3.Connection) -> None:
-        connection.execute("ALTER TABLE runs ADD COLUMN label TEXT")
-
-    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, add_labels))
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
-    with SQLiteStore(path) as store:
-        assert store.load(run_id).final_state == {"echo": {"hello": "world"}}
+        loaded = store.load(old.run_id)
+        assert loaded.to_dict() == old.to_dict()
+        assert verify(loaded).verdict == "ok"
+        done = resume(loaded, {"daily-confirm-priorities": {"approved": True}})
+        assert done.receipt.format == "stepfold/receipt/1"  # a run continues in the format it began in
+        store.save(done, resumed_from=loaded.run_id)
     connection = sqlite3.connect(path)
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
-    assert "label" in [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 2
+    assert "resumed_from" in [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
 
 
 def test_opening_for_reading_creates_nothing(tmp_path: Path) -> None:

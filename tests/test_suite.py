@@ -173,7 +173,7 @@ def test_a_mission_registered_at_run_time_is_not_found_by_a_fresh_worker_and_the
 
 def test_inputs_for_steps_a_mission_lacks_are_refused_before_anything_runs() -> None:
     suite = Suite("typo", [Scenario("s", {}, [("daily_loop", {}, {"daily-confirm": {"approved": True}})])])
-    with pytest.raises(ValueError, match="no human step 'daily-confirm'"):
+    with pytest.raises(ValueError, match="no human or effect step 'daily-confirm'"):
         run_suite(suite)
 
 

@@ -170,7 +170,7 @@ def test_states_are_sound(state: State) -> None:
 
 @given(step_specs())
 def test_step_specs_name_a_known_operation(step: StepSpec) -> None:
-    operation = step_operation(step.kind, step.operation)
+    operation = step_operation(step)
     assert operation in DEFAULT_OPERATIONS
     assert "input" not in step.payload  # a human step's input comes from the context
     assert (step.kind == "human") == (operation in HUMAN_OPERATIONS)
@@ -179,7 +179,7 @@ def test_step_specs_name_a_known_operation(step: StepSpec) -> None:
 
 @given(step_specs(), states())
 def test_built_in_steps_run_or_fail_cleanly(step: StepSpec, state: State) -> None:
-    operation = DEFAULT_OPERATIONS[step_operation(step.kind, step.operation) or ""]
+    operation = DEFAULT_OPERATIONS[step_operation(step) or ""]
     runnable = StepSpec(step.id, step.kind, step.payload.set("input", None)) if step.kind == "human" else step
     try:
         assert isinstance(operation(state, runnable), State)
@@ -456,7 +456,8 @@ def test_a_failure_that_does_not_replay_is_reported_as_flaky() -> None:
 
 def test_law_violation_is_an_assertion_error_and_a_stepfold_error() -> None:
     assert issubclass(LawViolation, AssertionError) and issubclass(LawViolation, StepfoldError)
-    assert set(OPERATION_LAWS) | set(MISSION_LAWS) == set(LAWS)
+    assert {law.name for law in (*OPERATION_LAWS, *MISSION_LAWS)} == set(LAWS)
+    assert all(LAWS[law.name] is law and law.statement and law.fix for law in LAWS.values())
 
 
 def test_law_violation_survives_pickling() -> None:
@@ -518,6 +519,9 @@ BUILTIN_WRITES: dict[str, Writes] = {
     "daily.prioritise": {"priorities"},
     "daily.confirm": {"confirmed_priorities"},
     "daily.log": {"log"},
+    "tests.discovered": {"tests"},
+    "tests.ran": {"tests"},
+    "tests.verdict": {"tests"},
     "tests.discover": {"tests"},
     "tests.execute": {"tests"},
     "tests.report": {"tests"},
@@ -528,7 +532,13 @@ test_plans = st.fixed_dictionaries(
     {
         "tests": st.fixed_dictionaries(
             {"paths": st.lists(st.text(min_size=1, max_size=4), max_size=2), "pattern": st.just("test_*.py")},
-            optional={"results": st.fixed_dictionaries({"failed": st.integers(0, 2)})},
+            optional={
+                "results": st.fixed_dictionaries({"failed": st.integers(0, 2)}),
+                "run": st.fixed_dictionaries(
+                    {"exit_code": st.integers(0, 2)},
+                    optional={name: st.one_of(st.none(), st.integers(0, 2)) for name in ("passed", "failed", "errors", "skipped")},
+                ),
+            },
         )
     }
 )
@@ -743,7 +753,7 @@ def test_run_tests_keeps_the_laws() -> None:
     words = st.lists(st.text(min_size=1, max_size=5), max_size=3)
     params = st.fixed_dictionaries({}, optional={"paths": words, "runner": words, "pattern": st.text(max_size=5)})
     report = check_mission("run_tests", params, settings=FAST)
-    assert report.outcomes.get("completed", 0) > 0
+    assert report.outcomes.get("completed", 0) > 0 and report.outcomes.get("failed", 0) > 0
 
 
 def test_a_builder_may_refuse_params_it_cannot_plan() -> None:

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from pyrsistent import PMap, PVector, pmap, pvector
 
 from stepfold import MAX_DEPTH, InvalidValueError, StepfoldError, canonical_json, freeze, thaw, values_equal
-from stepfold.values import MAX_SAFE_INTEGER, brief_repr, freeze_map, values_identical
+from stepfold.values import MAX_SAFE_INTEGER, freeze_map, values_identical
+from stepfold.messages import brief_repr
 from tests.strategies import keys, plain_values
 
 # Strategies local to this module ---------------------------------------------

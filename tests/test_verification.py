@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import attrs
 import pytest
+from pyrsistent import pmap
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -150,9 +151,9 @@ def test_changed_operation_is_reported_at_the_first_step_it_changes() -> None:
     verdict = verify(result, operations=DEFAULT_OPERATIONS.set("daily.prioritise", other_priorities))
     assert not verdict.ok
     assert verdict.first_mismatch == Mismatch(1, "daily-generate-priorities")
-    assert str(verdict.first_mismatch) == "step 1 ('daily-generate-priorities')"
+    assert str(verdict.first_mismatch) == "step 2 ('daily-generate-priorities')"
     assert verdict.checked_steps == 1
-    assert "replay diverges at step 1" in verdict.reason
+    assert "the record is intact, but replay diverges at step 2" in verdict.reason
     assert verdict.replayed is not None and verdict.replayed.final_state.to_dict()["priorities"] == ["t4"]
 
 
@@ -168,7 +169,7 @@ def test_a_step_state_edit_names_that_step() -> None:
     ("edit", "reason"),
     [
         (lambda d: d["receipt"]["links"].pop(), "receipt's head is not its last link"),
-        (lambda d: d["receipt"]["links"][0].update(state_digest="0" * 64), "receipt link 0 ('daily-summarise-yesterday') does not hash"),
+        (lambda d: d["receipt"]["links"][0].update(state_digest="0" * 64), "receipt link 1 ('daily-summarise-yesterday') does not hash"),
         (lambda d: d["final_state"].update(extra=1), "final state differs"),
         (lambda d: d["lineage"]["initial_state"].pop("journal"), "initial state is not the one the receipt binds"),
         (lambda d: d["workflow"]["metadata"].update(mission="x"), "workflow is not the one the receipt binds"),
@@ -191,8 +192,9 @@ def test_unreadable_documents_fail_without_raising() -> None:
 
 def test_replay_impossible_is_a_verdict_not_an_exception() -> None:
     result = run_workflow(WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "noop"})]))
-    verdict = verify(result, policy=Policy(max_steps=0))
-    assert not verdict.ok and verdict.replayed is None and "replay is impossible" in verdict.reason
+    verdict = verify(result, operations=pmap())
+    assert verdict.verdict == "unverifiable" and verdict.replayed is None
+    assert "the record is intact but cannot be replayed here" in verdict.reason and "unknown operation 'noop'" in verdict.reason
 
 
 # Each verdict, field by field ------------------------------------------------------------------
@@ -223,7 +225,10 @@ def _with_link(result: OrchestrationResult, index: int, **changes: str) -> Orche
 def test_a_verified_run_says_how_many_steps_checked_out() -> None:
     verdict = verify(_two_steps())
     assert (verdict.ok, verdict.checked_steps, verdict.first_mismatch) == (True, 2, None)
-    assert verdict.reason == "all 2 steps verified: chain intact, states match, replay identical"
+    assert verdict.reason == (
+        "all 2 steps verified: chain intact, states match, replay identical; "
+        "policy: at most 5 steps and 2 human steps; kinds human, runtime; any effect"
+    )
     assert bool(verdict) is True and bool(verify([])) is False  # type: ignore[arg-type]
 
 
@@ -265,11 +270,11 @@ def test_a_document_link_missing_a_field_is_named_by_from_dict() -> None:
 def test_a_document_chain_is_checked_link_by_link() -> None:
     document = _two_steps().to_dict()
     document["receipt"]["genesis"] = "0" * 64  # type: ignore[index]
-    assert _verdict(document) == (False, 0, None, "the receipt's genesis does not hash its workflow and initial-state digests")
+    assert _verdict(document) == (False, 0, None, "the receipt's genesis does not hash its workflow, initial-state and policy digests")
     document = _two_steps().to_dict()
     document["receipt"]["links"][1]["state_digest"] = "0" * 64  # type: ignore[index]
     assert _verdict(document) == (
-        False, 1, Mismatch(1, "h"), "receipt link 1 ('h') does not hash its recorded fields onto the previous link",
+        False, 1, Mismatch(1, "h"), "receipt link 2 ('h') does not hash its recorded fields onto the previous link",
     )
     document = _two_steps().to_dict()
     document["receipt"]["head"] = "0" * 64  # type: ignore[index]
@@ -279,7 +284,7 @@ def test_a_document_chain_is_checked_link_by_link() -> None:
 def test_a_live_result_chain_is_checked_link_by_link() -> None:
     result = _with_link(_two_steps(), 1, state_digest="0" * 64)
     assert _verdict(result) == (
-        False, 1, Mismatch(1, "h"), "receipt link 1 ('h') does not hash its recorded fields onto the previous link",
+        False, 1, Mismatch(1, "h"), "receipt link 2 ('h') does not hash its recorded fields onto the previous link",
     )
 
 
@@ -308,21 +313,21 @@ def test_a_step_beyond_the_workflow_is_named() -> None:
     receipt = result.receipt.extend("ghost", "0" * 64, "", result.final_state.digest, "completed")
     ghost = LineageEntry(StepSpec("ghost", "runtime", {"operation": "noop"}), None, result.final_state, "completed")
     damaged = attrs.evolve(result, receipt=receipt, lineage=result.lineage.append(ghost))
-    assert _verdict(damaged) == (False, 2, Mismatch(2, "ghost"), "step 2 ('ghost') is not in the workflow, which has 2 steps")
+    assert _verdict(damaged) == (False, 2, Mismatch(2, "ghost"), "step 3 ('ghost') is not in the workflow, which has 2 steps")
 
 
 def test_a_link_naming_another_step_is_refused() -> None:
     document = _two_steps().to_dict()
     document["receipt"]["links"][0]["step_id"] = "zz"  # type: ignore[index]
     document["receipt"]["steps"][0] = "zz"  # type: ignore[index]
-    assert _verdict(document) == (False, 0, Mismatch(0, "zz"), "step 0 ('zz'): the workflow has 'a' at this position")
+    assert _verdict(document) == (False, 0, Mismatch(0, "zz"), "step 1 ('zz'): the workflow has 'a' at this position")
 
 
 @pytest.mark.parametrize("edit", [lambda inputs: inputs.update(h="no"), lambda inputs: inputs.pop("h")])
 def test_a_recorded_input_must_be_the_runs_input(edit: object) -> None:
     document = _two_steps().to_dict()
     edit(document["context"]["inputs"])  # type: ignore[index,operator]
-    assert _verdict(document) == (False, 1, Mismatch(1, "h"), "step 1 ('h'): the recorded input differs from the run's inputs")
+    assert _verdict(document) == (False, 1, Mismatch(1, "h"), "step 2 ('h'): the recorded input differs from the run's inputs")
 
 
 def test_a_link_must_carry_the_digest_of_the_workflows_step() -> None:
@@ -334,7 +339,8 @@ def test_a_link_must_carry_the_digest_of_the_workflows_step() -> None:
     for link in receipt["links"]:  # re-chain, so that only the comparison with the workflow can see the edit
         link["hash"] = previous = link_hash(previous, link["step_digest"], link["input_digest"], link["state_digest"], link["status"])
     receipt["head"] = previous
-    assert _verdict(document) == (False, 0, Mismatch(0, "a"), "step 0 ('a'): the step digest does not match the workflow's step")
+    document["run_id"] = previous
+    assert _verdict(document) == (False, 0, Mismatch(0, "a"), "step 1 ('a'): the step digest does not match the workflow's step")
 
 
 def test_a_status_the_receipt_does_not_record_is_refused() -> None:
@@ -342,7 +348,7 @@ def test_a_status_the_receipt_does_not_record_is_refused() -> None:
     entries = result.lineage.entries
     lineage = attrs.evolve(result.lineage, entries=entries.set(0, attrs.evolve(entries[0], status="failed")))
     assert _verdict(attrs.evolve(result, lineage=lineage)) == (
-        False, 0, Mismatch(0, "a"), "step 0 ('a'): the recorded status 'failed' differs from the receipt's 'completed'",
+        False, 0, Mismatch(0, "a"), "step 1 ('a'): the recorded status 'failed' differs from the receipt's 'completed'",
     )
 
 
@@ -352,10 +358,13 @@ def test_a_final_state_that_is_not_the_last_steps_state_is_refused() -> None:
     assert _verdict(document) == (False, 2, None, "the recorded final state differs from the state after the last step")
 
 
-def test_replay_impossible_under_the_given_policy_checks_no_step() -> None:
+def test_a_run_recorded_under_another_policy_than_the_expected_one_is_tampered() -> None:
     verdict = verify(_two_steps(), policy=Policy(max_steps=1))
-    assert (verdict.ok, verdict.checked_steps, verdict.first_mismatch, verdict.replayed) == (False, 0, None, None)
-    assert verdict.reason == "replay is impossible: workflow 'w' has 2 steps; the policy allows at most 1"
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.replayed) == ("tampered", 2, None, None)
+    assert verdict.reason == (
+        "the run was made under policy (at most 5 steps and 2 human steps; kinds human, runtime; any effect), "
+        "not the expected (at most 1 step and 2 human steps; kinds human, runtime; any effect)"
+    )
 
 
 def _fails_now(state: State, step: StepSpec) -> State:
@@ -376,7 +385,7 @@ def _sets_two(state: State, step: StepSpec) -> State:
 def test_replay_names_how_the_first_diverging_step_differs(operation: Operation, what: str) -> None:
     verdict = verify(_two_steps(), operations=DEFAULT_OPERATIONS.set("set", operation))
     assert (verdict.ok, verdict.checked_steps, verdict.first_mismatch) == (False, 0, Mismatch(0, "a"))
-    assert verdict.reason == f"replay diverges at step 0 ('a'): {what}"
+    assert verdict.reason == f"the record is intact, but replay diverges at step 1 ('a'): {what}"
     assert verdict.replayed is not None
 
 
@@ -395,14 +404,14 @@ def test_replay_that_runs_further_than_the_record_names_the_first_extra_step() -
     workflow = WorkflowDefinition(id="w", steps=[StepSpec(s, "runtime", {"operation": "noop"}) for s in "ab"])
     verdict = verify(_chained(workflow, ["completed"]))
     assert (verdict.ok, verdict.checked_steps, verdict.first_mismatch) == (False, 1, Mismatch(1, "b"))
-    assert verdict.reason == "replay diverges at step 1 ('b'): the replay runs a step the record does not have"
+    assert verdict.reason == "the record is intact, but replay diverges at step 2 ('b'): the replay runs a step the record does not have"
 
 
 def test_a_record_that_runs_further_than_the_replay_names_the_first_extra_step() -> None:
     steps = [StepSpec("a", "runtime", {"operation": "fail"}), StepSpec("b", "runtime", {"operation": "noop"})]
     verdict = verify(_chained(WorkflowDefinition(id="w", steps=steps), ["failed", "completed"]))
     assert (verdict.ok, verdict.checked_steps, verdict.first_mismatch) == (False, 1, Mismatch(1, "b"))
-    assert verdict.reason == "replay diverges at step 1 ('b'): the record has a step the replay does not run"
+    assert verdict.reason == "the record is intact, but replay diverges at step 2 ('b'): the record has a step the replay does not run"
 
 
 def test_a_replay_ending_otherwise_than_the_record_says_so() -> None:
@@ -420,4 +429,4 @@ def test_a_replay_ending_otherwise_than_the_record_says_so() -> None:
 def test_an_executed_step_must_be_the_workflows_step() -> None:
     document = _two_steps().to_dict()
     document["executed_steps"][0]["payload"]["value"] = 2  # type: ignore[index]
-    assert _verdict(document) == (False, 0, Mismatch(0, "a"), "step 0 ('a'): the executed step differs from the workflow's step")
+    assert _verdict(document) == (False, 0, Mismatch(0, "a"), "step 1 ('a'): the executed step differs from the workflow's step")

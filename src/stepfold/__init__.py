@@ -1,23 +1,27 @@
 """stepfold: deterministic, auditable workflows as a fold of pure steps over an immutable state."""
 
 from stepfold.builder import MissionSpec, build_workflow
-from stepfold.engine import Orchestrator, check_run, resume, run_workflow
+from stepfold.engine import Orchestrator, check_run, fork, replay, resume, run_workflow
 from stepfold.errors import (
+    AlreadyResumedError,
     AntiFailurePlanningError,
     AntiFailureViolation,
     EnvelopeViolation,
     InvalidDocumentError,
+    InvalidInputError,
     InvalidValueError,
     OperationError,
     RunNotFoundError,
     StepfoldError,
     StoreError,
+    TamperedRunError,
     UnknownMissionError,
 )
 from stepfold.executors import BatchError, CallError, MissionCall, run_as_completed, run_call, run_many
 from stepfold.lineage import Lineage, LineageEntry
 from stepfold.missions import Builder, Mission
 from stepfold.operations import DEFAULT_OPERATIONS, Operation, Operations
+from stepfold.outcome import EffectOutcome, failed_outcome, ok_outcome, read_outcome
 from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.receipt import Receipt, ReceiptLink
@@ -37,21 +41,27 @@ from stepfold.suite import (
     golden_json,
     run_suite,
 )
-from stepfold.values import MAX_DEPTH, Params, Value, canonical_json, freeze, thaw, values_equal
-from stepfold.verification import Mismatch, Verification, verify
+from stepfold.canonical import canonical_json, sha256_json
+from stepfold.values import MAX_DEPTH, Params, Value, freeze, thaw, values_equal
+from stepfold.verification import VERDICTS, Mismatch, Verification, verify
+from stepfold.version import __version__
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = [
+    "__version__",
+    "AlreadyResumedError",
     "AntiFailurePlanningError",
     "AntiFailureViolation",
     "BatchError",
     "Builder",
     "CallError",
     "DEFAULT_OPERATIONS",
+    "EffectOutcome",
     "EnvelopeViolation",
     "ExecutionContext",
     "GoldenDivergence",
     "InvalidDocumentError",
+    "InvalidInputError",
     "InvalidValueError",
     "Lineage",
     "LineageEntry",
@@ -83,7 +93,9 @@ __all__ = [
     "Suite",
     "SuiteResult",
     "TIER2_POLICY",
+    "TamperedRunError",
     "UnknownMissionError",
+    "VERDICTS",
     "Value",
     "Verification",
     "WorkflowDefinition",
@@ -93,11 +105,16 @@ __all__ = [
     "check_suite",
     "compare_golden",
     "discover_missions",
+    "failed_outcome",
+    "fork",
     "freeze",
     "golden_document",
     "golden_json",
     "mission_operations",
+    "ok_outcome",
+    "read_outcome",
     "register_mission",
+    "replay",
     "resume",
     "run_as_completed",
     "run_call",
@@ -105,6 +122,7 @@ __all__ = [
     "run_mission",
     "run_suite",
     "run_workflow",
+    "sha256_json",
     "state_delta",
     "thaw",
     "values_equal",

@@ -8,10 +8,11 @@ from stepfold.errors import AntiFailurePlanningError, AntiFailureViolation, Enve
 from stepfold.missions.base import Builder
 from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.policy import TIER2_POLICY, Policy, check_workflow
-from stepfold.values import Params, brief_repr, freeze_params
+from stepfold.values import Params, freeze_params
+from stepfold.messages import brief_repr
 from stepfold.workflow import WorkflowDefinition
 
-__all__ = ["MissionSpec", "build_workflow", "lookup_builder"]
+__all__ = ["MissionSpec", "build_workflow", "lookup_builder", "stamp_mission"]
 
 
 def _mission_type(value: object) -> str:
@@ -38,6 +39,15 @@ def lookup_builder(name: str) -> Builder:
         ) from None
 
 
+def stamp_mission(workflow: WorkflowDefinition, mission: str, params: Params) -> WorkflowDefinition:
+    """The workflow with `metadata["mission"] = mission` and `metadata["params"] = params`, as `build_workflow` returns it."""
+    return WorkflowDefinition(
+        id=workflow.id,
+        steps=workflow.steps,
+        metadata=workflow.metadata.set("mission", mission).set("params", params),
+    )
+
+
 def build_workflow(spec: MissionSpec, *, policy: Policy = TIER2_POLICY) -> WorkflowDefinition:
     """Build the workflow for a mission spec, purely and deterministically, and check it against `policy`.
 
@@ -53,11 +63,7 @@ def build_workflow(spec: MissionSpec, *, policy: Policy = TIER2_POLICY) -> Workf
         raise InvalidValueError(
             f"mission {spec.type!r}: its builder returned {type(workflow).__name__}, not a WorkflowDefinition"
         )
-    workflow = WorkflowDefinition(
-        id=workflow.id,
-        steps=workflow.steps,
-        metadata=workflow.metadata.set("mission", spec.type).set("params", spec.params),
-    )
+    workflow = stamp_mission(workflow, spec.type, spec.params)
     try:
         check_workflow(workflow, policy, None)
     except (AntiFailureViolation, EnvelopeViolation) as exc:

@@ -3,8 +3,10 @@
 Running a workflow checks everything first (policy, operations, inputs),
 then folds its steps' operations over the state, recording each state in
 the lineage and chaining each step into the receipt. A human step without
-its input suspends the run; `resume` continues it, and the result is the
-one a run given every input up front would have returned.
+its input, or an effect step without its recorded outcome, suspends the
+run; `resume` continues it, and the result is the one a run given every
+input up front would have returned. The core never performs an effect:
+`stepfold.effects.drive` (the shell) does, and resumes with the outcome.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from collections.abc import Mapping
 
 import attrs
 
-from stepfold.errors import EnvelopeViolation, InvalidValueError, StepfoldError
+from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidInputError, InvalidValueError, StepfoldError
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
+from stepfold.outcome import read_outcome
 from stepfold.policy import TIER2_POLICY, Policy, check_workflow, step_operation
 from stepfold.receipt import Receipt, input_digest
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
-from stepfold.values import Params, brief_repr, format_path, freeze_map, values_identical
+from stepfold.values import Params, Value, freeze_map, thaw, values_identical
+from stepfold.messages import brief_repr, format_path
 from stepfold.workflow import HUMAN, ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = [
@@ -29,6 +33,12 @@ __all__ = [
     "run_workflow",
     "resume",
     "check_run",
+    "fork",
+    "recorded_policy",
+    "replay",
+    "step_as_run",
+    "AntiFailureViolation",
+    "EnvelopeViolation",
     "DEFAULT_OPERATIONS",
     "TIER2_POLICY",
     "Policy",
@@ -68,18 +78,22 @@ def check_run(
     _check_arguments(workflow, ctx, policy, operations)
     check_workflow(workflow, policy, operations)
     for step in workflow.steps:
-        name = step_operation(step.kind, step.operation)
+        name = step_operation(step)
         if name is not None and not callable(operations[name]):
             raise EnvelopeViolation(
                 f"workflow {workflow.id!r} step {step.id!r}: operation {name!r} is not callable"
             )
-    human = [step.id for step in workflow.steps if step.kind == HUMAN]
-    for step_id in ctx.inputs:
-        if step_id not in human:
+    takes = {step.id: step for step in workflow.steps if step.takes_input}
+    for step_id, given in ctx.inputs.items():
+        where = format_path("inputs", [step_id])
+        taker = takes.get(step_id)
+        if taker is None:
             raise InvalidValueError(
-                f"{format_path('inputs', [step_id])}: workflow {workflow.id!r} has no human step "
-                f"{step_id!r}; human steps: {human}"
+                f"{where}: workflow {workflow.id!r} has no human or effect step {step_id!r}; "
+                f"steps that take an input: {list(takes)}"
             )
+        if taker.effect is not None:
+            read_outcome(given, _outcome_path(taker))
 
 
 def run_workflow(
@@ -97,21 +111,25 @@ def run_workflow(
     context = ExecutionContext() if ctx is None else ctx
     check_run(workflow, context, policy=policy, operations=operations)
     lineage = Lineage(workflow.id, context.initial_state)
-    receipt = Receipt(workflow.id, workflow.digest, context.initial_state.digest)
-    return _fold(workflow, context, operations, lineage, receipt)
+    receipt = Receipt(workflow.id, workflow.digest, context.initial_state.digest, policy_digest=policy.digest)
+    return _fold(workflow, context, operations, lineage, receipt, policy)
 
 
 def resume(
     result: OrchestrationResult,
     inputs: Mapping[str, object],
     *,
-    policy: Policy = TIER2_POLICY,
+    policy: Policy | None = None,
     operations: Mapping[str, Operation] = DEFAULT_OPERATIONS,
 ) -> OrchestrationResult:
-    """Continue a suspended run with more human inputs; equal to a fresh run given all inputs up front.
+    """Continue a suspended run with more inputs; equal to a fresh run given all inputs up front.
 
-    Raises `StepfoldError` for a result that is not suspended, and
-    `InvalidValueError` for an input that contradicts one already recorded.
+    The run continues under the policy it recorded (its receipt binds it);
+    `policy`, when given, must be that policy (a format-1 result, which binds
+    none, continues under `policy`, default `TIER2_POLICY`). Raises
+    `StepfoldError` for a result that is not suspended, `InvalidValueError`
+    for an input that contradicts one already recorded, and
+    `InvalidInputError` for an input its step refuses (nothing is recorded).
     """
     if not isinstance(result, OrchestrationResult):
         raise InvalidValueError(f"result: expected an OrchestrationResult, got {type(result).__name__}")
@@ -119,11 +137,80 @@ def resume(
         raise StepfoldError(
             f"run {result.id!r} is {result.status}; only a suspended run can be resumed"
         )
+    ran_under = recorded_policy(result, policy)
     given = freeze_map(inputs, path="inputs")
     merged = _merge_inputs(result.context.inputs, given)
     context = attrs.evolve(result.context, inputs=merged)
-    check_run(result.workflow, context, policy=policy, operations=operations)
-    return _fold(result.workflow, context, operations, result.lineage, result.receipt)
+    check_run(result.workflow, context, policy=ran_under, operations=operations)
+    return _fold(result.workflow, context, operations, result.lineage, result.receipt, ran_under)
+
+
+def replay(result: OrchestrationResult, *, operations: Mapping[str, Operation] = DEFAULT_OPERATIONS) -> OrchestrationResult:
+    """Run a result's workflow again, from its initial state with its recorded inputs, under its recorded policy.
+
+    The replay's receipt has the same format as the record's (a format-1
+    record is replayed into a format-1 chain), so the two compare link by
+    link; this is the run `verify` compares a record with. Raises what
+    `run_workflow` raises for a run that may not start.
+    """
+    if not isinstance(result, OrchestrationResult):
+        raise InvalidValueError(f"result: expected an OrchestrationResult, got {type(result).__name__}")
+    workflow, policy = result.workflow, result.policy
+    context = ExecutionContext(result.lineage.initial_state, result.context.inputs, result.context.metadata)
+    check_run(workflow, context, policy=policy, operations=operations)
+    lineage = Lineage(workflow.id, context.initial_state)
+    receipt = Receipt(workflow.id, workflow.digest, context.initial_state.digest, policy_digest=result.receipt.policy_digest)
+    return _fold(workflow, context, operations, lineage, receipt, policy)
+
+
+def recorded_policy(result: OrchestrationResult, policy: Policy | None = None) -> Policy:
+    """The policy `result` continues under: the one its receipt binds (`policy`, if given, must equal it).
+
+    A format-1 result binds none: it continues under `policy`, or the one it was read with.
+    """
+    if policy is not None and not isinstance(policy, Policy):
+        raise InvalidValueError(f"policy: expected a Policy, got {type(policy).__name__}")
+    if result.receipt.policy_digest is None:
+        return result.policy if policy is None else policy
+    if policy is not None and policy != result.policy:
+        raise InvalidValueError(
+            f"policy: run {result.id!r} was made under {result.policy.to_dict()}, which its receipt binds; "
+            f"it continues under that policy, not {policy.to_dict()}"
+        )
+    return result.policy
+
+
+def fork(result: OrchestrationResult, step_id: str) -> OrchestrationResult:
+    """The run as it was just before the human or effect step `step_id`: suspended there, with that step's and later inputs dropped.
+
+    Resuming the fork with another input gives exactly the run a fresh
+    `run_workflow` with those inputs would (time travel: try another decision
+    or outcome from that point, the original untouched). `InvalidValueError`
+    for a step that takes no input, or that the run never reached.
+    """
+    if not isinstance(result, OrchestrationResult):
+        raise InvalidValueError(f"result: expected an OrchestrationResult, got {type(result).__name__}")
+    positions = {step.id: index for index, step in enumerate(result.workflow.steps)}
+    if step_id not in positions:
+        raise InvalidValueError(f"fork: workflow {result.id!r} has no step {step_id!r}; steps: {list(positions)}")
+    index = positions[step_id]
+    if not result.workflow.steps[index].takes_input:
+        takers = [step.id for step in result.workflow.steps if step.takes_input]
+        raise InvalidValueError(
+            f"fork: step {step_id!r} is neither a human nor an effect step, so there is no input to change; "
+            f"steps that take one: {takers}"
+        )
+    if index > len(result.lineage.entries):
+        raise InvalidValueError(
+            f"fork: run {result.id!r} never reached step {step_id!r} (it {result.status} after "
+            f"{len(result.lineage.entries)} of {len(result.workflow.steps)} steps)"
+        )
+    kept = {step_id_: value for step_id_, value in result.context.inputs.items() if positions[step_id_] < index}
+    context = attrs.evolve(result.context, inputs=kept)
+    lineage = result.lineage.truncated(index)
+    return OrchestrationResult(
+        result.workflow, context, lineage, result.receipt.truncated(index), SUSPENDED, None, result.policy
+    )
 
 
 def _merge_inputs(recorded: Params, given: Params) -> Params:
@@ -144,36 +231,68 @@ def _fold(
     operations: Mapping[str, Operation],
     lineage: Lineage,
     receipt: Receipt,
+    policy: Policy,
 ) -> OrchestrationResult:
     state = lineage.final_state
     for step in workflow.steps[len(lineage.entries):]:
-        if step.kind == HUMAN:
+        if step.takes_input:
             if step.id not in context.inputs:
-                return OrchestrationResult(workflow, context, lineage, receipt, SUSPENDED)
+                return OrchestrationResult(workflow, context, lineage, receipt, SUSPENDED, None, policy)
             given = context.inputs[step.id]
-            executed = StepSpec(step.id, step.kind, step.payload.set("input", given))
-            took_input = True
+            digest_of_input = input_digest(given, given=True)
+            executed = step_as_run(step, given)
+            if step.effect is not None:
+                outcome = read_outcome(given, _outcome_path(step))
+                if not outcome.ok:
+                    message = f"step {step.id!r} (effect {step.effect!r}) {outcome.describe()}"
+                    lineage = lineage.append(LineageEntry(executed, given, state, FAILED))
+                    receipt = receipt.extend(step.id, step.digest, digest_of_input, state.digest, FAILED)
+                    return OrchestrationResult(workflow, context, lineage, receipt, FAILED, message, policy)
         else:
-            given, executed, took_input = None, step, False
-        name = step_operation(step.kind, step.operation)
+            given, executed, digest_of_input = None, step, ""
+        name = step_operation(step)
         assert name is not None  # check_run guarantees it
-        outcome = _apply(operations[name], state, executed)
-        digest_of_input = input_digest(given, given=took_input)
-        if isinstance(outcome, str):
-            message = f"step {step.id!r} (operation {name!r}) failed: {outcome}"
+        after = _apply(operations[name], state, executed)
+        if isinstance(after, InvalidInputError) and step.kind == HUMAN:
+            raise InvalidInputError(
+                f"{format_path('inputs', [step.id])}: step {step.id!r} (operation {name!r}) refused the input "
+                f"{brief_repr(thaw(given))}: {after}; nothing was recorded"
+            ) from None
+        if not isinstance(after, State):
+            reason = after if isinstance(after, str) else f"{type(after).__name__}: {after}"
+            message = f"step {step.id!r} (operation {name!r}) failed: {reason}"
             lineage = lineage.append(LineageEntry(executed, given, state, FAILED))
             receipt = receipt.extend(step.id, step.digest, digest_of_input, state.digest, FAILED)
-            return OrchestrationResult(workflow, context, lineage, receipt, FAILED, message)
-        state = outcome
+            return OrchestrationResult(workflow, context, lineage, receipt, FAILED, message, policy)
+        state = after
         lineage = lineage.append(LineageEntry(executed, given, state, COMPLETED))
         receipt = receipt.extend(step.id, step.digest, digest_of_input, state.digest, COMPLETED)
-    return OrchestrationResult(workflow, context, lineage, receipt, COMPLETED)
+    return OrchestrationResult(workflow, context, lineage, receipt, COMPLETED, None, policy)
 
 
-def _apply(operation: Operation, state: State, step: StepSpec) -> State | str:
-    """The operation's new state, or why it failed (exception type and message)."""
+def _outcome_path(step: StepSpec) -> str:
+    return f"{format_path('inputs', [step.id])} (effect {step.effect!r})"
+
+
+def step_as_run(step: StepSpec, given: Value) -> StepSpec:
+    """The step as the fold runs it on its input `given` (`ctx.inputs[step.id]`).
+
+    A human step runs with `payload["input"] = given`; an effect step with its
+    outcome's value there, or as defined when the outcome failed (its operation
+    does not run). An effect outcome of the wrong shape raises `InvalidValueError`.
+    """
+    if step.effect is None:
+        return StepSpec(step.id, step.kind, step.payload.set("input", given))
+    outcome = read_outcome(given, _outcome_path(step))
+    return StepSpec(step.id, step.kind, step.payload.set("input", outcome.value)) if outcome.ok else step
+
+
+def _apply(operation: Operation, state: State, step: StepSpec) -> State | InvalidInputError | str:
+    """The operation's new state, its refusal of the step's input, or why it failed (exception type and message)."""
     try:
         after: object = operation(state, step)
+    except InvalidInputError as refusal:
+        return refusal
     except Exception as exc:  # an operation's failure is data: it halts the run, never the caller
         return f"{type(exc).__name__}: {exc}"
     if not isinstance(after, State):

@@ -5,14 +5,18 @@ from __future__ import annotations
 __all__ = [
     "StepfoldError",
     "InvalidValueError",
+    "InvalidInputError",
     "EnvelopeViolation",
     "AntiFailureViolation",
     "AntiFailurePlanningError",
     "UnknownMissionError",
     "OperationError",
     "InvalidDocumentError",
+    "UnsupportedDocumentError",
     "StoreError",
     "RunNotFoundError",
+    "TamperedRunError",
+    "AlreadyResumedError",
 ]
 
 
@@ -22,6 +26,14 @@ class StepfoldError(Exception):
 
 class InvalidValueError(StepfoldError, ValueError):
     """A value outside the I-JSON domain, or a malformed argument; the message starts with its path."""
+
+
+class InvalidInputError(InvalidValueError):
+    """A person's input (or a hand-given effect outcome) that its step cannot read: refused, never recorded.
+
+    An operation raises it for an input of the wrong type or shape; `run_workflow`
+    and `resume` raise it naming the step, so the run stays where it was.
+    """
 
 
 class EnvelopeViolation(StepfoldError):
@@ -52,9 +64,21 @@ class InvalidDocumentError(InvalidValueError):
     """A serialised result (from `to_dict`) that cannot be read back; the message names the field."""
 
 
+class UnsupportedDocumentError(InvalidDocumentError):
+    """A well-formed document this stepfold cannot interpret as it was meant (e.g. a format-1 step with an `effect` argument)."""
+
+
 class StoreError(StepfoldError):
     """A run store that cannot be opened or read: not a stepfold store, a newer format, corrupt data."""
 
 
 class RunNotFoundError(StoreError, LookupError):
     """No run with that id (or id prefix) in the store; the message names the id."""
+
+
+class TamperedRunError(StoreError):
+    """A stored run that is not the run its id names (its receipt does not end at that id, or its record breaks its chain)."""
+
+
+class AlreadyResumedError(StoreError):
+    """A suspended run that already has a continuation: resuming it again needs `fork`; the message names the continuation."""

@@ -45,7 +45,8 @@ from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.registry import run_mission
 from stepfold.result import OrchestrationResult
-from stepfold.values import Params, brief_repr, freeze_map, freeze_params, thaw
+from stepfold.values import Params, freeze_map, freeze_params, thaw
+from stepfold.messages import brief_repr
 from stepfold.workflow import ExecutionContext
 
 __all__ = [

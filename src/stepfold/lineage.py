@@ -9,7 +9,7 @@ from pyrsistent import PVector, pvector
 
 from stepfold.state import State
 from stepfold.values import Value
-from stepfold.workflow import HUMAN, StepSpec
+from stepfold.workflow import StepSpec
 
 __all__ = ["Lineage", "LineageEntry", "COMPLETED", "FAILED", "SUSPENDED"]
 
@@ -20,8 +20,12 @@ SUSPENDED = "suspended"
 
 @attrs.frozen
 class LineageEntry:
-    """One executed step: the step as run (a human step's input in `payload["input"]`), its input, the state after, the status.
+    """One executed step: the step as run, its input, the state after, the status.
 
+    A human step runs with the person's input in `payload["input"]`; an effect
+    step with its outcome's value there (a failed outcome runs nothing, so its
+    step is shown as defined). `input` is what `ctx.inputs` held for the step:
+    the person's input, the effect's whole outcome, or None for other steps.
     For a failed step, `state` is the state before it (nothing it did is kept).
     """
 
@@ -32,8 +36,8 @@ class LineageEntry:
 
     @property
     def took_input(self) -> bool:
-        """True for a human step, whose `input` was supplied by a person (None counts as given)."""
-        return self.step.kind == HUMAN
+        """True for a human or effect step, whose `input` came from `ctx.inputs` (None counts as given)."""
+        return self.step.takes_input
 
 
 def _entries(value: Iterable[LineageEntry]) -> PVector[LineageEntry]:
@@ -62,6 +66,10 @@ class Lineage:
     def states(self) -> tuple[State, ...]:
         """The initial state followed by each entry's state."""
         return (self.initial_state, *(entry.state for entry in self.entries))
+
+    def truncated(self, count: int) -> Lineage:
+        """The lineage of the first `count` entries only; states shared."""
+        return Lineage(self.workflow_id, self.initial_state, self.entries[:count])
 
     def append(self, entry: LineageEntry) -> Lineage:
         """A lineage with one more entry; O(log n), states shared."""

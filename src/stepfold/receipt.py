@@ -1,40 +1,39 @@
-"""The hash-chained receipt: a genesis bound to the workflow and initial state, then one link per executed step.
+"""The hash-chained receipt: a genesis bound to the workflow, the initial state and the policy, then one link per executed step.
 
 Normative encodings (see docs/receipt-format.md): step digest = SHA-256 of
 JCS `{"id", "kind", "payload"}` of the step as defined; input digest =
-SHA-256 of JCS of the input, `""` for a step that took none; genesis =
-SHA-256 of JCS `["stepfold/receipt/1", workflow_digest,
+SHA-256 of JCS of the input, `""` for a step that took none; genesis
+(format 2, current) = SHA-256 of JCS `["stepfold/receipt/2",
+workflow_digest, initial_state_digest, policy_digest]`, or for format 1
+(read, never written) `["stepfold/receipt/1", workflow_digest,
 initial_state_digest]`; link = SHA-256 of JCS `[previous, step_digest,
 input_digest, state_digest, status]`.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
 import attrs
 from pyrsistent import PVector, pvector
 
-from stepfold.values import canonical_json
+from stepfold.canonical import sha256_json
 
 __all__ = [
     "RECEIPT_FORMAT",
+    "RECEIPT_FORMAT_1",
     "Receipt",
     "ReceiptLink",
-    "sha256_json",
     "input_digest",
     "genesis_hash",
     "link_hash",
 ]
 
-RECEIPT_FORMAT = "stepfold/receipt/1"
-"""The format tag hashed into every genesis."""
+RECEIPT_FORMAT = "stepfold/receipt/2"
+"""The format tag of the receipts stepfold writes: the genesis binds the policy."""
 
-
-def sha256_json(value: object) -> str:
-    """SHA-256 (hex) of the RFC 8785 encoding of a value."""
-    return hashlib.sha256(canonical_json(value)).hexdigest()
+RECEIPT_FORMAT_1 = "stepfold/receipt/1"
+"""The format tag of stepfold 0.1's receipts (no policy bound); such documents still verify."""
 
 
 def input_digest(value: object, *, given: bool) -> str:
@@ -42,9 +41,14 @@ def input_digest(value: object, *, given: bool) -> str:
     return sha256_json(value) if given else ""
 
 
-def genesis_hash(workflow_digest: str, initial_state_digest: str) -> str:
-    """SHA-256 of JCS `["stepfold/receipt/1", workflow_digest, initial_state_digest]`."""
-    return sha256_json([RECEIPT_FORMAT, workflow_digest, initial_state_digest])
+def genesis_hash(workflow_digest: str, initial_state_digest: str, policy_digest: str | None = None) -> str:
+    """SHA-256 of JCS `["stepfold/receipt/2", workflow_digest, initial_state_digest, policy_digest]`.
+
+    With `policy_digest=None`, the format-1 genesis `["stepfold/receipt/1", workflow_digest, initial_state_digest]`.
+    """
+    if policy_digest is None:
+        return sha256_json([RECEIPT_FORMAT_1, workflow_digest, initial_state_digest])
+    return sha256_json([RECEIPT_FORMAT, workflow_digest, initial_state_digest, policy_digest])
 
 
 def link_hash(previous: str, step_digest: str, input_digest: str, state_digest: str, status: str) -> str:
@@ -81,17 +85,28 @@ def _links(value: Iterable[ReceiptLink]) -> PVector[ReceiptLink]:
 
 @attrs.frozen
 class Receipt:
-    """A hash chain over a run: `genesis`, then `links`; `head` is the last link (or the genesis)."""
+    """A hash chain over a run: `genesis`, then `links`; `head` is the last link (or the genesis).
+
+    `policy_digest` is the SHA-256 of the JCS of the policy the run was made
+    under (format 2); None for a format-1 receipt, which binds no policy.
+    """
 
     id: str
     workflow_digest: str
     initial_state_digest: str
     links: PVector[ReceiptLink] = attrs.field(factory=pvector, converter=_links)
+    policy_digest: str | None = attrs.field(default=None, kw_only=True)
+    genesis: str = attrs.field(init=False, eq=False, repr=False)
+    """The chain's first hash, binding the workflow, the initial state and (format 2) the policy."""
+
+    @genesis.default
+    def _genesis(self) -> str:
+        return genesis_hash(self.workflow_digest, self.initial_state_digest, self.policy_digest)
 
     @property
-    def genesis(self) -> str:
-        """The chain's first hash, binding the workflow and the initial state."""
-        return genesis_hash(self.workflow_digest, self.initial_state_digest)
+    def format(self) -> str:
+        """`"stepfold/receipt/2"`, or `"stepfold/receipt/1"` for a receipt that binds no policy."""
+        return RECEIPT_FORMAT_1 if self.policy_digest is None else RECEIPT_FORMAT
 
     @property
     def head(self) -> str:
@@ -109,11 +124,15 @@ class Receipt:
             step_id, step_digest, input_digest, state_digest, status,
             link_hash(self.head, step_digest, input_digest, state_digest, status),
         )
-        return Receipt(self.id, self.workflow_digest, self.initial_state_digest, self.links.append(link))
+        return attrs.evolve(self, links=self.links.append(link))
+
+    def truncated(self, count: int) -> Receipt:
+        """The receipt of the first `count` links only (a run forked before its step `count`)."""
+        return attrs.evolve(self, links=self.links[:count])
 
     def to_dict(self) -> dict[str, object]:
-        """Plain JSON data with sorted keys, `head` and `steps` included."""
-        return {
+        """Plain JSON data with sorted keys, `head` and `steps` included (`format` and `policy_digest` for format 2)."""
+        document: dict[str, object] = {
             "genesis": self.genesis,
             "head": self.head,
             "id": self.id,
@@ -122,3 +141,7 @@ class Receipt:
             "steps": list(self.steps),
             "workflow_digest": self.workflow_digest,
         }
+        if self.policy_digest is not None:
+            document["format"] = RECEIPT_FORMAT
+            document["policy_digest"] = self.policy_digest
+        return dict(sorted(document.items()))

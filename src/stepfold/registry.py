@@ -4,26 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import attrs
 from pyrsistent import PMap, pmap
 
 from stepfold.builder import MissionSpec, build_workflow, lookup_builder
 from stepfold.engine import run_workflow
-from stepfold.errors import InvalidValueError, UnknownMissionError
+from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidValueError, UnknownMissionError
+from stepfold.effect import Effect, Handler
 from stepfold.missions.base import Builder, Mission
 from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.result import OrchestrationResult
-from stepfold.values import brief_repr
-from stepfold.workflow import ExecutionContext
+from stepfold.messages import brief_repr
+from stepfold.workflow import ExecutionContext, WorkflowDefinition
 
 __all__ = [
     "MISSION_REGISTRY",
     "UnknownMissionError",
+    "AntiFailureViolation",
+    "EnvelopeViolation",
     "register_mission",
     "run_mission",
+    "lookup_mission",
     "mission_operations",
+    "operations_for",
 ]
 
 
@@ -32,9 +38,10 @@ def register_mission(
     builder: Builder,
     *,
     operations: Mapping[str, Operation] | None = None,
+    effects: Mapping[str, Effect | Handler] | None = None,
     replace: bool = False,
 ) -> Mission:
-    """Register a mission (and the operations its workflows need) under `name`, without editing the library.
+    """Register a mission (and the operations and effects its workflows need) under `name`, without editing the library.
 
     Refuses to overwrite an existing name unless `replace=True`. Returns the registered `Mission`.
     """
@@ -44,17 +51,46 @@ def register_mission(
         raise InvalidValueError(f"mission {name!r}: builder must be callable, got {type(builder).__name__}")
     if name in MISSION_REGISTRY and not replace:
         raise InvalidValueError(f"mission {name!r} is already registered; pass replace=True to replace it")
-    own = builder.operations if isinstance(builder, Mission) else pmap()
-    mission = Mission(builder, own + pmap(operations or {}))
+    given = builder if isinstance(builder, Mission) else Mission(builder, description=_first_line(builder.__doc__))
+    mission = attrs.evolve(
+        given,
+        operations=given.operations + pmap(operations or {}),
+        effects={**given.effects, **(effects or {})},
+    )
     MISSION_REGISTRY[name] = mission
     return mission
 
 
+def _first_line(doc: str | None) -> str:
+    lines = (doc or "").strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def lookup_mission(name: str) -> Mission:
+    """The mission registered under `name` now (a plain builder as a `Mission` without operations or effects).
+
+    `UnknownMissionError` listing the available names when there is none.
+    """
+    builder = lookup_builder(name)
+    return builder if isinstance(builder, Mission) else Mission(builder, description=_first_line(builder.__doc__))
+
+
 def mission_operations(name: str, base: Mapping[str, Operation] = DEFAULT_OPERATIONS) -> PMap[str, Operation]:
     """`base` plus the operations the mission registered under `name` brings (its own win on a clash)."""
-    builder = lookup_builder(name)
-    own = builder.operations if isinstance(builder, Mission) else pmap()
-    return pmap(base) + own
+    return pmap(base) + lookup_mission(name).operations
+
+
+def operations_for(workflow: WorkflowDefinition, base: Mapping[str, Operation] = DEFAULT_OPERATIONS) -> PMap[str, Operation]:
+    """The operations a run of `workflow` needs: `base` plus its mission's own, when that mission is registered here.
+
+    The mission is the one `build_workflow` named in `workflow.metadata["mission"]`;
+    a workflow of no registered mission gets `base`. This is how the CLI finds
+    the operations to resume or verify a stored run, and how you can too.
+    """
+    mission = workflow.metadata.get("mission")
+    if isinstance(mission, str) and mission in MISSION_REGISTRY:
+        return mission_operations(mission, base)
+    return pmap(base)
 
 
 def run_mission(

@@ -1,19 +1,13 @@
 """`State`: an immutable string-keyed mapping of values with an incremental, order-independent digest.
 
-The digest is LtHash (Lewi et al. 2019) over entries, with the parameters
-DESIGN.md makes normative: each entry `[key, value]` is encoded as RFC 8785
-JSON, read through SHAKE-256 into 2048 bytes = 1024 little-endian 16-bit
-lanes; the state's accumulator is the lane-wise sum mod 2**16 of its
-entries' elements; `digest` is the SHA-256 (hex) of the 2048-byte
-little-endian accumulator. Adding or removing an entry adds or subtracts
-its element, so a step that changes k entries costs O(k * entry size),
-whatever the size of the state.
+The digest is LtHash over entries (`stepfold.lthash`, parameters normative).
+Adding or removing an entry adds or subtracts its element, so a step that
+changes k entries costs O(k * entry size), whatever the size of the state.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Final
@@ -21,8 +15,11 @@ from typing import Final
 import attrs
 from pyrsistent import PMap, PSet, pmap, pset
 
+from stepfold.delta import StateDelta
 from stepfold.errors import InvalidValueError
-from stepfold.values import Value, brief_repr, canonical_json, freeze, freeze_entry, thaw, values_identical
+from stepfold.lthash import ELEMENT_BYTES, accumulate, digest_of, entry_element, lane_add, lane_sub
+from stepfold.messages import brief_repr
+from stepfold.values import Value, freeze, freeze_entry, thaw, values_identical
 
 __all__ = [
     "State",
@@ -33,9 +30,6 @@ __all__ = [
     "MAX_STATE_ENTRIES",
 ]
 
-ELEMENT_BYTES: Final = 2048
-"""Bytes in an LtHash element and in the accumulator: 1024 lanes of 16 bits."""
-
 MAX_STATE_ENTRIES: Final = 10_000_000
 """Most entries (top-level keys) a `State` holds; building or growing one past it raises `InvalidValueError`.
 
@@ -45,49 +39,7 @@ bound a state takes ~2 GB and minutes to build, so a state this large is a
 runaway loop or the wrong tool, never a workflow's real state. Checked in O(1).
 """
 
-_BITS = ELEMENT_BYTES * 8
-_FULL = (1 << _BITS) - 1
-_HIGH = int.from_bytes(b"\x00\x80" * (ELEMENT_BYTES // 2), "little")  # top bit of every lane
-_LOW = _FULL ^ _HIGH
-_EVEN = int.from_bytes(b"\xff\xff\x00\x00" * (ELEMENT_BYTES // 4), "little")  # lanes 0, 2, 4, ...
-_CHUNK = 65535  # per-slot sums of this many 16-bit lanes still fit in 32 bits
 _MISSING: Final = object()
-
-
-def entry_element(key: str, value: Value) -> int:
-    """The LtHash element of one entry: SHAKE-256 of JCS `[key, value]`, 2048 bytes little-endian."""
-    return int.from_bytes(
-        hashlib.shake_256(canonical_json([key, value])).digest(ELEMENT_BYTES), "little"
-    )
-
-
-def _lane_add(a: int, b: int) -> int:
-    # SWAR: add the low 15 bits of each lane, then fix each lane's top bit without a carry out.
-    return ((a & _LOW) + (b & _LOW)) ^ ((a ^ b) & _HIGH)
-
-
-def _lane_sub(a: int, b: int) -> int:
-    return ((a | _HIGH) - (b & _LOW)) ^ ((a ^ b ^ _FULL) & _HIGH)
-
-
-def _fold_chunk(total: int, even: int) -> int:
-    # total = sum of whole elements, even = sum of their even lanes (each in a 32-bit slot);
-    # the odd lanes' sums are total - even, shifted into the same slots.
-    odd = (total - even) >> 16
-    return (even & _EVEN) | ((odd & _EVEN) << 16)
-
-
-def _accumulate(elements: Iterable[int]) -> int:
-    """Lane-wise sum mod 2**16 of many elements, with two big-int additions per element."""
-    acc = total = even = count = 0
-    for element in elements:
-        total += element
-        even += element & _EVEN
-        count += 1
-        if count == _CHUNK:
-            acc = _lane_add(acc, _fold_chunk(total, even))
-            total = even = count = 0
-    return _lane_add(acc, _fold_chunk(total, even)) if count else acc
 
 
 @contextmanager
@@ -107,10 +59,6 @@ def _collector_paused(size: int) -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-def _digest_of(acc: int) -> str:
-    return hashlib.sha256(acc.to_bytes(ELEMENT_BYTES, "little")).hexdigest()
 
 
 def _pairs(entries: object, path: str) -> dict[str, object]:
@@ -180,13 +128,31 @@ class State(Mapping[str, Value]):
                 frozen = freeze(source, path=path)
                 assert isinstance(frozen, PMap)
                 data = frozen
-                acc = _accumulate(entry_element(k, v) for k, v in data.items())
-        self.__attrs_init__(data, acc, _digest_of(acc), object(), pset())
+                acc = accumulate(entry_element(k, v) for k, v in data.items())
+        self.__attrs_init__(data, acc, digest_of(acc), object(), pset())
+
+    @classmethod
+    def from_accumulator(cls, entries: Mapping[str, object], accumulator: bytes, *, path: str = "state") -> State:
+        """A State of `entries` whose LtHash accumulator is taken as given, not recomputed: O(freeze), not O(hash).
+
+        For a caller that wrote the accumulator itself and checks the digest it
+        yields against one it trusts (a store loading a state it saved, whose
+        digest the run's receipt binds); `verify` never builds states this way.
+        """
+        if not isinstance(entries, Mapping) or len(accumulator) != ELEMENT_BYTES:
+            raise InvalidValueError(f"{path}: expected a mapping and a {ELEMENT_BYTES}-byte accumulator")
+        with _collector_paused(len(entries)):
+            frozen = freeze(entries, path=path)
+        assert isinstance(frozen, PMap)
+        acc = int.from_bytes(accumulator, "little")
+        new = object.__new__(cls)
+        new.__attrs_init__(frozen, acc, digest_of(acc), object(), pset())
+        return new
 
     @classmethod
     def _derived(cls, base: State, data: PMap[str, Value], acc: int, touched: PSet[str]) -> State:
         new = object.__new__(cls)
-        new.__attrs_init__(data, acc, _digest_of(acc), base._lineage_token, touched)
+        new.__attrs_init__(data, acc, digest_of(acc), base._lineage_token, touched)
         return new
 
     # Mapping protocol -------------------------------------------------------
@@ -237,9 +203,9 @@ class State(Mapping[str, Value]):
             return self
         if old is _MISSING and len(self._data) >= MAX_STATE_ENTRIES:
             raise _too_many("state", len(self._data) + 1)
-        acc = _lane_add(self._acc, entry_element(key, frozen))
+        acc = lane_add(self._acc, entry_element(key, frozen))
         if old is not _MISSING:
-            acc = _lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
+            acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
         return State._derived(self, self._data.set(key, frozen), acc, self._touched.add(key))
 
     def remove(self, key: str) -> State:
@@ -249,7 +215,7 @@ class State(Mapping[str, Value]):
         old = self._data.get(key, _MISSING)
         if old is _MISSING:
             return self
-        acc = _lane_sub(self._acc, entry_element(key, old))  # type: ignore[arg-type]
+        acc = lane_sub(self._acc, entry_element(key, old))  # type: ignore[arg-type]
         return State._derived(self, self._data.remove(key), acc, self._touched.add(key))
 
     discard = remove
@@ -269,9 +235,9 @@ class State(Mapping[str, Value]):
                 continue
             if old is _MISSING and len(data) >= MAX_STATE_ENTRIES:
                 raise _too_many("state", len(data) + 1)
-            acc = _lane_add(acc, entry_element(key, frozen))
+            acc = lane_add(acc, entry_element(key, frozen))
             if old is not _MISSING:
-                acc = _lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
+                acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
             data = data.set(key, frozen)
             touched = touched.add(key)
         if data is self._data:
@@ -293,34 +259,6 @@ class State(Mapping[str, Value]):
         for key in delta.removed:
             state = state.remove(key)
         return state
-
-
-def _freeze_delta_set(value: object) -> PMap[str, Value]:
-    frozen = freeze(value, path="delta.set")
-    if not isinstance(frozen, PMap):
-        raise InvalidValueError("delta.set: expected a mapping of keys to new values")
-    return frozen
-
-
-def _freeze_removed(value: object) -> tuple[str, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise InvalidValueError("delta.removed: expected a list of keys")
-    keys = tuple(value)
-    for index, key in enumerate(keys):
-        if not isinstance(key, str):
-            raise InvalidValueError(f"delta.removed[{index}]: expected a string key, got {brief_repr(key)}")
-    return tuple(sorted(keys))
-
-
-@attrs.frozen
-class StateDelta:
-    """What one state changed relative to another: entries written and keys removed."""
-
-    set: PMap[str, Value] = attrs.field(factory=pmap, converter=_freeze_delta_set)
-    removed: tuple[str, ...] = attrs.field(default=(), converter=_freeze_removed)
-
-    def __bool__(self) -> bool:
-        return bool(self.set) or bool(self.removed)
 
 
 def state_delta(before: State, after: State) -> StateDelta:

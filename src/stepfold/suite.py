@@ -40,11 +40,12 @@ from stepfold.executors import MissionCall, _policy_document
 from stepfold.lineage import COMPLETED
 from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
-from stepfold.receipt import sha256_json
+from stepfold.canonical import sha256_json
 from stepfold.registry import mission_operations, run_mission
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
-from stepfold.values import Params, brief_repr, freeze_map, thaw
+from stepfold.values import Params, freeze_map, thaw
+from stepfold.messages import brief_repr
 from stepfold.workflow import HUMAN, ExecutionContext
 
 __all__ = [

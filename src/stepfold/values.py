@@ -1,23 +1,21 @@
-"""The value domain (I-JSON, RFC 7493): `freeze`, `thaw`, canonical JSON (RFC 8785) and equality.
+"""The value domain (I-JSON, RFC 7493): `freeze`, `thaw` and equality.
 
 A value is `None`, `bool`, an `int` with |n| <= 2**53 - 1, a finite `float`, a
 `str` of valid Unicode, a `PVector` of values or a `PMap` with `str` keys.
-Every value has exactly one canonical encoding, `canonical_json`, and two
-values are equal (`values_equal`) exactly when their encodings are.
+Every value has exactly one canonical encoding (`stepfold.canonical`), and
+two values are equal (`values_equal`) exactly when their encodings are.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
-import reprlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Union
 
 from pyrsistent import PMap, PVector, pmap, pvector
 
 from stepfold.errors import InvalidValueError
+from stepfold.messages import brief_repr, describe_int, format_path
 
 __all__ = [
     "Value",
@@ -30,11 +28,10 @@ __all__ = [
     "freeze_params",
     "freeze_entry",
     "thaw",
-    "canonical_json",
     "values_equal",
     "values_identical",
-    "format_path",
-    "brief_repr",
+    "WALK_DEPTH",
+    "too_deep",
 ]
 
 Value = Union[None, bool, int, float, str, "PVector[Value]", "PMap[str, Value]"]
@@ -55,7 +52,8 @@ that `freeze` made, plus the few levels stepfold wraps around them (an entry
 data nested deeper than `MAX_DEPTH + 16` levels with `InvalidValueError`.
 """
 
-_WALK_DEPTH = MAX_DEPTH + 16
+WALK_DEPTH = MAX_DEPTH + 16
+"""Deepest nesting the walkers (`thaw`, `canonical_json`, equality) accept."""
 
 MAX_STRING_LENGTH = 16 * 1024 * 1024
 """Longest string (in characters, keys included) `freeze` accepts: 16 Mi characters.
@@ -65,13 +63,7 @@ blob that belongs elsewhere (store its digest or path). The bound keeps one
 string's canonical encoding under ~100 MB (6 bytes per character at worst).
 """
 
-_PATH_ENDS = 8  # a path deeper than 3 * 8 levels shows its first and last 8 segments
-_PATH_KEY_CHARS = 64  # a longer key is abbreviated in error paths, so that a message stays short
-_BRIEF_INT_BITS = 256  # a longer int is described by its size in messages, never converted to digits
-
 _PVECTOR_TYPE: type = type(pvector())  # the concrete (C) class; `PVector` itself is an ABC, slower to test against
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined,unused-ignore]
 
 
 class _Refusal(Exception):
@@ -81,71 +73,6 @@ class _Refusal(Exception):
         super().__init__(message)
         self.message = message
         self.segments: list[str | int] = []
-
-
-def format_path(root: str, segments: Sequence[str | int]) -> str:
-    """Render a path such as `initial_state.tasks[3].due` from a root name and keys/indices.
-
-    A key longer than 64 characters is shown by its first 32 and an ellipsis, and a path deeper
-    than 24 levels by its first and last 8 around the count left out, so messages stay short.
-    """
-    out = [root]
-    if len(segments) > 2 * _PATH_ENDS + _PATH_ENDS:
-        hidden = len(segments) - 2 * _PATH_ENDS
-        head, tail = segments[:_PATH_ENDS], segments[-_PATH_ENDS:]
-        return f"{format_path(root, head)}…({hidden} levels)…{format_path('', tail)}"
-    for seg in segments:
-        if isinstance(seg, int):
-            out.append(f"[{seg}]")
-        elif len(seg) > _PATH_KEY_CHARS:
-            out.append(f"[{_encode_str(seg[:32])[:-1]}…\"]")
-        elif _IDENTIFIER.match(seg):
-            out.append(f".{seg}")
-        else:
-            out.append(f"[{_encode_str(seg)}]")
-    return "".join(out)
-
-
-class _BriefRepr(reprlib.Repr):
-    """`reprlib` with short strings and a size instead of the digits of a huge int."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.maxlevel = 3
-        self.maxstring = 40
-        self.maxother = 40
-        self.maxlong = 40
-
-    def repr_instance(self, x: object, level: int) -> str:
-        try:
-            text = repr(x)
-        except Exception:  # a broken __repr__: name the type, never an address (messages are deterministic)
-            return f"<{type(x).__qualname__} object>"
-        if len(text) <= self.maxother:
-            return text
-        head = (self.maxother - 3) // 2
-        return text[:head] + "..." + text[len(text) - (self.maxother - 3 - head):]
-
-    def repr_int(self, x: int, level: int) -> str:
-        if x.bit_length() > _BRIEF_INT_BITS:
-            return f"<int of {x.bit_length()} bits>"
-        return super().repr_int(x, level)
-
-
-_BRIEF = _BriefRepr()
-
-
-def brief_repr(obj: object) -> str:
-    """A short, safe `repr` for error messages: never raises, never huge, never deeper than 3 levels."""
-    try:
-        return _BRIEF.repr(obj)
-    except Exception:  # a broken __repr__ must not replace the error being reported
-        return f"<{type(obj).__qualname__} object>"
-
-
-def _describe_int(n: int) -> str:
-    # str() of an int past 4300 digits raises ValueError (CPython's guard); name its size instead.
-    return str(n) if n.bit_length() <= _BRIEF_INT_BITS else f"of {n.bit_length()} bits"
 
 
 def _check_str(s: str) -> str:
@@ -174,7 +101,7 @@ def _freeze(obj: object, depth: int, active: set[int]) -> Value:
         if -MAX_SAFE_INTEGER <= obj <= MAX_SAFE_INTEGER:  # type: ignore[operator]
             return obj  # type: ignore[return-value]
         raise _Refusal(
-            f"integer {_describe_int(obj)} is outside +-(2**53 - 1), which I-JSON cannot carry exactly"  # type: ignore[arg-type]
+            f"integer {describe_int(obj)} is outside +-(2**53 - 1), which I-JSON cannot carry exactly"  # type: ignore[arg-type]
         )
     if t is float:
         if math.isfinite(obj):  # type: ignore[arg-type]
@@ -308,8 +235,9 @@ def freeze_params(value: object) -> Params:
     return freeze_map({} if value is None else value, path="params")
 
 
-def _too_deep() -> InvalidValueError:
-    return InvalidValueError(f"value: nesting is deeper than {_WALK_DEPTH} levels (MAX_DEPTH is {MAX_DEPTH})")
+def too_deep() -> InvalidValueError:
+    """The error a walker raises for data nested deeper than `WALK_DEPTH`."""
+    return InvalidValueError(f"value: nesting is deeper than {WALK_DEPTH} levels (MAX_DEPTH is {MAX_DEPTH})")
 
 
 def thaw(value: object) -> object:
@@ -324,8 +252,8 @@ def thaw(value: object) -> object:
 
 def _thaw(value: object, depth: int) -> object:
     if isinstance(value, Mapping):
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
+        if depth >= WALK_DEPTH:
+            raise too_deep()
         try:
             keys = sorted(value)
         except TypeError:
@@ -335,119 +263,11 @@ def _thaw(value: object, depth: int) -> object:
         depth += 1
         return {key: _thaw(value[key], depth) for key in keys}
     if isinstance(value, (PVector, list, tuple)):
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
+        if depth >= WALK_DEPTH:
+            raise too_deep()
         depth += 1
         return [_thaw(item, depth) for item in value]
     return value
-
-
-def _utf16_order(key: str) -> bytes:
-    return key.encode("utf-16-be", "surrogatepass")
-
-
-def _sorted_keys(mapping: Mapping[str, object]) -> list[str]:
-    keys = list(mapping)
-    if all(key.isascii() for key in keys):
-        keys.sort()
-    else:
-        # RFC 8785 section 3.2.3: order by UTF-16 code units, not code points.
-        keys.sort(key=_utf16_order)
-    return keys
-
-
-def _encode_float(x: float) -> str:
-    if x == 0:
-        return "0"
-    if x.is_integer() and abs(x) < 2**53:  # exact below 2**53; above it JCS wants the shortest digits
-        return str(int(x))
-    text = repr(abs(x))
-    sign = "-" if x < 0 else ""
-    if "e" in text:
-        mantissa, _, exp_text = text.partition("e")
-        exponent = int(exp_text)
-    else:
-        mantissa, exponent = text, 0
-    whole, _, fraction = mantissa.partition(".")
-    digits = whole + fraction
-    point = len(whole) + exponent
-    stripped = digits.lstrip("0")
-    point -= len(digits) - len(stripped)
-    digits = stripped.rstrip("0")
-    k = len(digits)
-    n = point
-    # ECMAScript Number::toString, which RFC 8785 section 3.2.2.3 adopts.
-    if k <= n <= 21:
-        body = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        body = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        body = "0." + "0" * (-n) + digits
-    else:
-        e = n - 1
-        exp = ("+" if e >= 0 else "-") + str(abs(e))
-        body = (digits if k == 1 else digits[0] + "." + digits[1:]) + "e" + exp
-    return sign + body
-
-
-def _encode(value: object, depth: int) -> str:
-    t = type(value)
-    if t is str:
-        return _encode_str(value)  # type: ignore[arg-type]
-    if t is int:
-        return int.__repr__(value)
-    if t is PMap or t is dict:
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
-        depth += 1
-        return "{" + ",".join(
-            _encode_str(key) + ":" + _encode(value[key], depth) for key in _sorted_keys(value)  # type: ignore[index,arg-type]
-        ) + "}"
-    if t is _PVECTOR_TYPE or t is list or t is tuple:
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
-        depth += 1
-        return "[" + ",".join([_encode(item, depth) for item in value]) + "]"  # type: ignore[attr-defined]
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float) and t is float:
-        return _encode_float(value)
-    if isinstance(value, Mapping):
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
-        depth += 1
-        return "{" + ",".join(
-            _encode_str(key) + ":" + _encode(value[key], depth) for key in _sorted_keys(value)
-        ) + "}"
-    if isinstance(value, (PVector, list, tuple)):
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
-        depth += 1
-        return "[" + ",".join([_encode(item, depth) for item in value]) + "]"
-    if isinstance(value, (bool, int, float, str)):
-        return _encode(freeze(value), depth)
-    raise InvalidValueError(f"value: cannot encode {type(value).__name__} as canonical JSON")
-
-
-def canonical_json(value: object) -> bytes:
-    """The RFC 8785 (JCS) encoding of a value, as UTF-8 bytes.
-
-    Pass frozen values (or plain data already in the domain); it does not
-    re-validate number ranges, which `freeze` guarantees. What it cannot
-    encode (an object, nesting deeper than `MAX_DEPTH`, an int too long to
-    print, a lone surrogate, a key that is not a string) raises `InvalidValueError`.
-    """
-    try:
-        return _encode(value, 0).encode("utf-8")
-    except InvalidValueError:
-        raise
-    except (ValueError, TypeError, AttributeError) as exc:
-        # int digits past CPython's limit, a lone surrogate (UnicodeEncodeError), a key that is not a str
-        raise InvalidValueError(f"value: cannot encode as canonical JSON: {exc}") from None
 
 
 def values_equal(a: object, b: object) -> bool:
@@ -473,8 +293,8 @@ def _values_equal(a: object, b: object, depth: int) -> bool:
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         if len(a) != len(b):
             return False
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
+        if depth >= WALK_DEPTH:
+            raise too_deep()
         depth += 1
         for key in a:
             if key not in b or not _values_equal(a[key], b[key], depth):
@@ -484,8 +304,8 @@ def _values_equal(a: object, b: object, depth: int) -> bool:
     if isinstance(a, seq) and isinstance(b, seq):
         if len(a) != len(b):
             return False
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
+        if depth >= WALK_DEPTH:
+            raise too_deep()
         depth += 1
         return all(_values_equal(x, y, depth) for x, y in zip(a, b))
     return False
@@ -508,16 +328,16 @@ def _values_identical(a: object, b: object, depth: int) -> bool:
         assert isinstance(b, Mapping)
         if len(a) != len(b):
             return False
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
+        if depth >= WALK_DEPTH:
+            raise too_deep()
         depth += 1
         return all(key in b and _values_identical(a[key], b[key], depth) for key in a)
     if isinstance(a, (PVector, list, tuple)):
         assert isinstance(b, (PVector, list, tuple))
         if len(a) != len(b):
             return False
-        if depth >= _WALK_DEPTH:
-            raise _too_deep()
+        if depth >= WALK_DEPTH:
+            raise too_deep()
         depth += 1
         return all(_values_identical(x, y, depth) for x, y in zip(a, b))
     return bool(a == b) and (not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b))  # type: ignore[arg-type]

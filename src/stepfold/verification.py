@@ -1,145 +1,258 @@
-"""`verify`: check a result's receipt chain, its recorded states, and replay it. A pure function of data.
+"""`verify`: is this document an authentic record of running this workflow, under this policy, from this state, with these inputs, and does this code reproduce it?
 
-Order of checks (the first failure decides the verdict):
-1. the chain: genesis from the recorded digests, then each link's hash from
-   its recorded fields (an altered, dropped, reordered or appended link
-   breaks it at that link);
-2. the record: the receipt binds this workflow and initial state, each link
-   names the step the workflow has at that position with that step's
-   digest, and each recorded state, input and status hashes to what the
-   link says;
-3. replay: re-running the recorded workflow from the recorded initial state
-   with the recorded inputs and the given operations reproduces every link,
-   the status and the error message.
+A pure function of data. The verdict is one of:
+
+- `"ok"`: the chain and the record are intact and (unless `replay=False`)
+  replaying them with the given operations reproduces every link, the
+  status and the error message;
+- `"tampered"`: the chain, a recorded state, input, status, the policy or
+  the expected head does not match: this is not the record of what was run;
+- `"diverged"`: the record is intact, but replaying it gives something
+  else: the code changed, or an operation is not deterministic;
+- `"unverifiable"`: the record is intact but cannot be replayed here (an
+  operation this environment lacks, a policy it cannot run under).
+
+Order of checks (the first failure decides): the chain (genesis from the
+recorded digests, then each link from its recorded fields), the record (the
+receipt binds this workflow, initial state and policy; each link names the
+workflow's step at that position with its digest, and each recorded state,
+input and status hashes to what the link says; the final state is the last
+step's), the anchors (`expect_head`, an expected `policy`), then the replay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
-from stepfold.engine import run_workflow
-from stepfold.errors import InvalidDocumentError, InvalidValueError, StepfoldError
+from stepfold.canonical import sha256_json
+from stepfold.engine import replay, step_as_run
+from stepfold.errors import EnvelopeViolation, InvalidDocumentError, InvalidValueError, StepfoldError, UnsupportedDocumentError
 from stepfold.lineage import COMPLETED, FAILED
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
 from stepfold.policy import TIER2_POLICY, Policy
+from stepfold.reader import read_result
 from stepfold.receipt import ReceiptLink, genesis_hash, input_digest, link_hash
-from stepfold.result import OrchestrationResult, read_result
+from stepfold.result import OrchestrationResult
 from stepfold.state import State
 from stepfold.values import Value, values_identical
-from stepfold.workflow import ExecutionContext, StepSpec
+from stepfold.workflow import StepSpec
 
-__all__ = ["verify", "Verification", "Mismatch"]
+__all__ = ["verify", "Verification", "Mismatch", "VERDICTS", "OK", "TAMPERED", "DIVERGED", "UNVERIFIABLE", "describe_policy"]
+
+OK = "ok"
+TAMPERED = "tampered"
+DIVERGED = "diverged"
+UNVERIFIABLE = "unverifiable"
+VERDICTS = (OK, TAMPERED, DIVERGED, UNVERIFIABLE)
+"""The verdicts `verify` gives."""
 
 
 @attrs.frozen
 class Mismatch:
-    """Where verification first failed: the step's position in the run and its id."""
+    """Where verification first failed: the step's position in the run (`index`, from 0) and its id."""
 
     index: int
     step_id: str
 
     def __str__(self) -> str:
-        return f"step {self.index} ({self.step_id!r})"
+        return f"step {self.index + 1} ({self.step_id!r})"
 
 
 @attrs.frozen
 class Verification:
-    """The verdict: `ok`, how many steps checked out, the first mismatch, one sentence of reason, the replay."""
+    """The verdict, how many steps checked out, the first mismatch, one sentence of reason, the policy checked, the replay.
 
-    ok: bool
+    `ok` is `verdict == "ok"`; `bool(verification)` is `ok`.
+    """
+
+    verdict: str
     checked_steps: int
     first_mismatch: Mismatch | None
     reason: str
-    replayed: OrchestrationResult | None
+    policy: Policy | None = None
+    """The policy the run was checked under (the recorded one; None when the document could not be read)."""
+    replayed: OrchestrationResult | None = attrs.field(default=None, repr=False)
+    """The replay's result, when the record was replayed."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the verdict is "ok"."""
+        return self.verdict == OK
 
     def __bool__(self) -> bool:
         return self.ok
 
 
-def _fail(checked: int, mismatch: Mismatch | None, reason: str, replayed: OrchestrationResult | None = None) -> Verification:
-    return Verification(False, checked, mismatch, reason, replayed)
+def describe_policy(policy: Policy) -> str:
+    """`at most 5 steps and 2 human steps; kinds human, runtime; any effect`, for a reason or a report."""
+    effects = "any effect" if policy.allowed_effects is None else "effects " + (", ".join(sorted(policy.allowed_effects)) or "none")
+    steps, humans = policy.max_steps, policy.max_human_steps
+    return (
+        f"at most {steps} step{'' if steps == 1 else 's'} and {humans} human step{'' if humans == 1 else 's'}; "
+        f"kinds {', '.join(sorted(policy.allowed_kinds))}; {effects}"
+    )
+
+
+def _verdict(
+    verdict: str, checked: int, mismatch: Mismatch | None, reason: str,
+    policy: Policy | None = None, replayed: OrchestrationResult | None = None,
+) -> Verification:
+    return Verification(verdict, checked, mismatch, reason, policy, replayed)
 
 
 def verify(
     result: OrchestrationResult | Mapping[str, object],
     *,
     operations: Mapping[str, Operation] = DEFAULT_OPERATIONS,
-    policy: Policy = TIER2_POLICY,
+    policy: Policy | None = None,
+    replay: bool = True,
+    expect_head: str | None = None,
 ) -> Verification:
-    """Verify a result, or a `to_dict()` document, by its receipt chain, its recorded states and a replay.
+    """Verify a result, or a `to_dict()` document: its chain, its record, its anchors, then (unless `replay=False`) a replay.
 
-    Never raises for a bad document: one that cannot be read as a result gives `ok=False` with the reason.
+    The run is checked under the policy it recorded. `policy`, when given, is
+    the policy you expect: a run recorded under another is "tampered" (a
+    format-1 document, which records none, is checked under `policy`, default
+    `TIER2_POLICY`). `expect_head` is a head kept somewhere you trust: a
+    consistent chain ending elsewhere is "tampered". `replay=False` checks
+    the chain and the record only and needs no operations. Never raises for
+    a bad document: it is "tampered", with the reason.
+
+    >>> from stepfold import StepSpec, WorkflowDefinition, run_workflow
+    >>> done = run_workflow(WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "noop"})]))
+    >>> verify(done).verdict
+    'ok'
+    >>> verify(done, expect_head="0" * 64).verdict
+    'tampered'
     """
-    if not isinstance(result, OrchestrationResult):
-        try:
-            document_verdict = _verify_document_chain(result)
-        except InvalidValueError:  # a field no JSON encoder can hash (a lone surrogate): from_dict names it
-            document_verdict = None
-        if document_verdict is not None:
-            return document_verdict
-        try:
-            result, recorded_final = read_result(result)
-        except InvalidDocumentError as exc:
-            return _fail(0, None, f"the document cannot be read as a result: {exc}")
-    else:
+    if policy is not None and not isinstance(policy, Policy):
+        raise InvalidValueError(f"policy: expected a Policy or None, got {type(policy).__name__}")
+    if isinstance(result, OrchestrationResult):
         recorded_final = result.final_state
-    return _verify_result(result, recorded_final, operations, policy)
+    else:
+        try:
+            problem = _document_chain_problem(result)
+        except InvalidValueError:  # a field no JSON encoder can hash (a lone surrogate): the reader names it
+            problem = None
+        if problem is not None:
+            return problem
+        try:
+            result, recorded_final = read_result(result, policy=TIER2_POLICY if policy is None else policy)
+        except UnsupportedDocumentError as exc:
+            return _verdict(UNVERIFIABLE, 0, None, f"the document cannot be interpreted here: {exc}")
+        except InvalidDocumentError as exc:
+            return _verdict(TAMPERED, 0, None, f"the document cannot be read as a result: {exc}")
+    return _verify_result(result, recorded_final, operations, policy, replay, expect_head)
 
 
-def _verify_document_chain(document: object) -> Verification | None:
-    """Check the raw document's chain before rebuilding it, so a damaged link is named by its position."""
-    if not isinstance(document, Mapping):
-        return _fail(0, None, f"the document cannot be read as a result: expected an object, got {type(document).__name__}")
-    receipt = document.get("receipt")
-    if not isinstance(receipt, Mapping):
-        return None  # from_dict names what is missing
-    links = receipt.get("links")
-    if not isinstance(links, list):
-        return None
-    workflow_digest, state_digest = receipt.get("workflow_digest"), receipt.get("initial_state_digest")
-    if not isinstance(workflow_digest, str) or not isinstance(state_digest, str):
-        return None
-    chain = genesis_hash(workflow_digest, state_digest)
-    if receipt.get("genesis") != chain:
-        return _fail(0, None, "the receipt's genesis does not hash its workflow and initial-state digests")
-    for index, link in enumerate(links):
-        fields = ("step_digest", "input_digest", "state_digest", "status", "hash", "step_id")
-        if not isinstance(link, Mapping) or not all(isinstance(link.get(f), str) for f in fields):
-            return None
-        expected = link_hash(chain, link["step_digest"], link["input_digest"], link["state_digest"], link["status"])
-        if link["hash"] != expected:
-            return _fail(index, Mismatch(index, link["step_id"]), f"receipt link {index} ({link['step_id']!r}) does not hash its recorded fields onto the previous link")
-        chain = expected
-    if receipt.get("head") != chain:
-        return _fail(len(links), None, "the receipt's head is not its last link")
+def _chain_problem(genesis: str, links: Iterable[tuple[str, str, str, str, str, str]]) -> tuple[int, str, str] | None:
+    """Walk a chain of `(step_id, step_digest, input_digest, state_digest, status, hash)` links from `genesis`.
+
+    Returns `(index, step_id, recorded hash)` of the first link that does not
+    hash its recorded fields onto the previous one, or None; the head is the
+    last link's recorded hash.
+    """
+    chain = genesis
+    for index, (step_id, step_digest, digest_of_input, state_digest, status, recorded) in enumerate(links):
+        if recorded != link_hash(chain, step_digest, digest_of_input, state_digest, status):
+            return index, step_id, recorded
+        chain = recorded
     return None
 
 
+def _link_problem(index: int, step_id: str) -> str:
+    return f"receipt link {index + 1} ({step_id!r}) does not hash its recorded fields onto the previous link"
+
+
+def _document_chain_problem(document: object) -> Verification | None:
+    """Check the raw document's chain before rebuilding it, so a damaged link is named by its position."""
+    if not isinstance(document, Mapping):
+        return _verdict(TAMPERED, 0, None, f"the document cannot be read as a result: expected an object, got {type(document).__name__}")
+    receipt = document.get("receipt")
+    links = receipt.get("links") if isinstance(receipt, Mapping) else None
+    if not isinstance(receipt, Mapping) or not isinstance(links, list):
+        return None  # the reader names what is missing
+    workflow_digest, state_digest = receipt.get("workflow_digest"), receipt.get("initial_state_digest")
+    policy_digest = receipt.get("policy_digest")
+    if not isinstance(workflow_digest, str) or not isinstance(state_digest, str):
+        return None
+    if "policy_digest" in receipt and not isinstance(policy_digest, str):
+        return None
+    policy_document = document.get("policy")
+    if isinstance(policy_digest, str) and isinstance(policy_document, Mapping) and sha256_json(policy_document) != policy_digest:
+        return _verdict(TAMPERED, 0, None, "the recorded policy does not hash to the policy digest the receipt binds")
+    if receipt.get("genesis") != genesis_hash(workflow_digest, state_digest, policy_digest if isinstance(policy_digest, str) else None):
+        return _verdict(TAMPERED, 0, None, "the receipt's genesis does not hash its workflow, initial-state and policy digests")
+    fields = ("step_id", "step_digest", "input_digest", "state_digest", "status", "hash")
+    rows = []
+    for link in links:
+        if not isinstance(link, Mapping) or not all(isinstance(link.get(name), str) for name in fields):
+            return None
+        rows.append(tuple(str(link[name]) for name in fields))
+    broken = _chain_problem(str(receipt["genesis"]), rows)  # type: ignore[arg-type]
+    if broken is not None:
+        index, step_id, _ = broken
+        return _verdict(TAMPERED, index, Mismatch(index, step_id), _link_problem(index, step_id))
+    head = rows[-1][-1] if rows else receipt["genesis"]
+    if receipt.get("head") != head:
+        return _verdict(TAMPERED, len(rows), None, "the receipt's head is not its last link")
+    return None
+
+
+def _rows(links: Iterable[ReceiptLink]) -> Iterable[tuple[str, str, str, str, str, str]]:
+    for link in links:
+        yield link.step_id, link.step_digest, link.input_digest, link.state_digest, link.status, link.hash
+
+
 def _verify_result(
-    result: OrchestrationResult, recorded_final: State, operations: Mapping[str, Operation], policy: Policy
+    result: OrchestrationResult,
+    recorded_final: State,
+    operations: Mapping[str, Operation],
+    expected_policy: Policy | None,
+    replay: bool,
+    expect_head: str | None,
 ) -> Verification:
     receipt, lineage, workflow = result.receipt, result.lineage, result.workflow
-    chain = receipt.genesis
-    for index, link in enumerate(receipt.links):
-        if link.hash != link_hash(chain, link.step_digest, link.input_digest, link.state_digest, link.status):
-            return _fail(index, Mismatch(index, link.step_id), f"receipt link {index} ({link.step_id!r}) does not hash its recorded fields onto the previous link")
-        chain = link.hash
+    policy = result.policy
+    broken = _chain_problem(receipt.genesis, _rows(receipt.links))
+    if broken is not None:
+        index, step_id, _ = broken
+        return _verdict(TAMPERED, index, Mismatch(index, step_id), _link_problem(index, step_id), policy)
+    if receipt.policy_digest is not None and receipt.policy_digest != policy.digest:
+        return _verdict(TAMPERED, 0, None, "the recorded policy is not the one the receipt binds (policy digest differs)", policy)
     if receipt.workflow_digest != workflow.digest:
-        return _fail(0, None, "the recorded workflow is not the one the receipt binds (workflow digest differs)")
+        return _verdict(TAMPERED, 0, None, "the recorded workflow is not the one the receipt binds (workflow digest differs)", policy)
     if receipt.initial_state_digest != lineage.initial_state.digest:
-        return _fail(0, None, "the recorded initial state is not the one the receipt binds (state digest differs)")
+        return _verdict(TAMPERED, 0, None, "the recorded initial state is not the one the receipt binds (state digest differs)", policy)
     if len(receipt.links) != len(lineage.entries):
         index = min(len(receipt.links), len(lineage.entries))
-        return _fail(index, _mismatch_at(result, index), f"the receipt has {len(receipt.links)} links for {len(lineage.entries)} executed steps")
+        return _verdict(
+            TAMPERED, index, _mismatch_at(result, index),
+            f"the receipt has {len(receipt.links)} links for {len(lineage.entries)} executed steps", policy,
+        )
     for index, (link, entry) in enumerate(zip(receipt.links, lineage.entries)):
         problem = _record_problem(result, index, link, entry.step, entry.input, entry.took_input, entry.state.digest, entry.status)
         if problem is not None:
-            return _fail(index, Mismatch(index, link.step_id), problem)
+            return _verdict(TAMPERED, index, Mismatch(index, link.step_id), problem, policy)
+    steps = len(receipt.links)
     if recorded_final != result.final_state:
-        return _fail(len(receipt.links), None, "the recorded final state differs from the state after the last step")
+        return _verdict(TAMPERED, steps, None, "the recorded final state differs from the state after the last step", policy)
+    if expect_head is not None and receipt.head != expect_head:
+        return _verdict(
+            TAMPERED, steps, None,
+            f"the chain is intact but ends at head {receipt.head[:16]}…, not the expected {expect_head[:16]}…", policy,
+        )
+    if receipt.policy_digest is not None and expected_policy is not None and expected_policy != policy:
+        return _verdict(
+            TAMPERED, steps, None,
+            f"the run was made under policy ({describe_policy(policy)}), not the expected ({describe_policy(expected_policy)})",
+            policy,
+        )
+    if not replay:
+        return _verdict(OK, steps, None, f"chain and record of all {steps} steps intact (not replayed); policy: {describe_policy(policy)}", policy)
     return _replay(result, operations, policy)
 
 
@@ -155,15 +268,20 @@ def _record_problem(
 ) -> str | None:
     steps = result.workflow.steps
     if index >= len(steps):
-        return f"step {index} ({link.step_id!r}) is not in the workflow, which has {len(steps)} steps"
+        return f"step {index + 1} ({link.step_id!r}) is not in the workflow, which has {len(steps)} steps"
     defined = steps[index]
-    where = f"step {index} ({link.step_id!r})"
+    where = f"step {index + 1} ({link.step_id!r})"
     if link.step_id != defined.id or step.id != defined.id:
         return f"{where}: the workflow has {defined.id!r} at this position"
     if link.step_digest != defined.digest:
         return f"{where}: the step digest does not match the workflow's step"
-    expected_payload = defined.payload.set("input", given) if took_input else defined.payload
-    if step.kind != defined.kind or not values_identical(step.payload, expected_payload):
+    if took_input != defined.takes_input:
+        return f"{where}: the executed step differs from the workflow's step"
+    try:
+        expected = step_as_run(defined, given) if took_input else defined
+    except InvalidValueError as exc:
+        return f"{where}: {exc}"
+    if step.kind != defined.kind or not values_identical(step.payload, expected.payload):
         return f"{where}: the executed step differs from the workflow's step"
     inputs = result.context.inputs
     if not took_input and given is not None:
@@ -185,20 +303,31 @@ def _mismatch_at(result: OrchestrationResult, index: int) -> Mismatch | None:
 
 
 def _replay(result: OrchestrationResult, operations: Mapping[str, Operation], policy: Policy) -> Verification:
-    context = ExecutionContext(result.lineage.initial_state, result.context.inputs, result.context.metadata)
     try:
-        replayed = run_workflow(result.workflow, context, policy=policy, operations=operations)
+        replayed = replay(result, operations=operations)
+    except EnvelopeViolation as exc:
+        return _verdict(UNVERIFIABLE, 0, None, f"the record is intact but cannot be replayed here: {exc}", policy)
     except StepfoldError as exc:
-        return _fail(0, None, f"replay is impossible: {exc}")
+        verdict = DIVERGED if isinstance(exc, InvalidValueError) else UNVERIFIABLE
+        return _verdict(verdict, 0, None, f"the record is intact but replaying it is refused: {exc}", policy)
     recorded, again = result.receipt.links, replayed.receipt.links
     for index in range(max(len(recorded), len(again))):
         if index >= len(recorded) or index >= len(again) or recorded[index] != again[index]:
             mismatch = _mismatch_at(result, index)
             what = _divergence(recorded[index] if index < len(recorded) else None, again[index] if index < len(again) else None)
-            return _fail(index, mismatch, f"replay diverges at step {index} ({mismatch.step_id if mismatch else '?'!r}): {what}", replayed)
+            shown = str(mismatch) if mismatch is not None else f"step {index + 1}"
+            return _verdict(DIVERGED, index, mismatch, f"the record is intact, but replay diverges at {shown}: {what}", policy, replayed)
     if replayed.status != result.status or replayed.error_message != result.error_message:
-        return _fail(len(recorded), None, f"replay ends {replayed.status!r} ({replayed.error_message}) where the record says {result.status!r} ({result.error_message})", replayed)
-    return Verification(True, len(recorded), None, f"all {len(recorded)} steps verified: chain intact, states match, replay identical", replayed)
+        return _verdict(
+            DIVERGED, len(recorded), None,
+            f"replay ends {replayed.status!r} ({replayed.error_message}) where the record says {result.status!r} ({result.error_message})",
+            policy, replayed,
+        )
+    return _verdict(
+        OK, len(recorded), None,
+        f"all {len(recorded)} steps verified: chain intact, states match, replay identical; policy: {describe_policy(policy)}",
+        policy, replayed,
+    )
 
 
 def _divergence(recorded: ReceiptLink | None, again: ReceiptLink | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -10,7 +9,9 @@ from pyrsistent import pmap
 
 from stepfold.errors import InvalidValueError
 from stepfold.state import State
-from stepfold.values import Params, Value, brief_repr, canonical_json, freeze, freeze_map, thaw
+from stepfold.values import Params, Value, freeze, freeze_map, thaw
+from stepfold.canonical import sha256_json
+from stepfold.messages import brief_repr
 
 __all__ = ["StepSpec", "WorkflowDefinition", "ExecutionContext", "HUMAN", "RUNTIME"]
 
@@ -19,10 +20,6 @@ HUMAN = "human"
 
 RUNTIME = "runtime"
 """The step kind that runs its operation straight away."""
-
-
-def _sha256_json(value: object) -> str:
-    return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
 def _require_str(value: object, where: str) -> str:
@@ -38,8 +35,10 @@ class StepSpec:
     """One step: an `id`, a `kind` ("runtime" or "human" under the default policy) and a `payload`.
 
     `payload["operation"]` names the operation the step runs; the other keys
-    are its arguments. The payload is frozen on construction, so plain dicts
-    may be passed and are never kept.
+    are its arguments. `payload["effect"]` (a non-empty string, on a step that
+    is not human) makes it an effect step: the shell performs that effect and
+    the step runs on its recorded outcome. The payload is frozen on
+    construction, so plain dicts may be passed and are never kept.
     """
 
     id: str
@@ -49,6 +48,8 @@ class StepSpec:
     """SHA-256 (hex) of the JCS encoding of `{"id", "kind", "payload"}`: the receipt's step digest."""
     operation: str | None = attrs.field(eq=False, repr=False)
     """The operation this step names in `payload["operation"]`, or None."""
+    effect: str | None = attrs.field(eq=False, repr=False)
+    """The effect this step names in `payload["effect"]`, or None (not an effect step)."""
 
     def __init__(self, id: str, kind: str, payload: Mapping[str, object] | None = None) -> None:
         step_id = _require_str(id, "step id")
@@ -60,8 +61,30 @@ class StepSpec:
             raise InvalidValueError(
                 f"{where} payload.operation: expected an operation name (a string), got {operation!r}"
             )
-        digest = _sha256_json({"id": step_id, "kind": step_kind, "payload": frozen})
-        self.__attrs_init__(step_id, step_kind, frozen, digest, operation if isinstance(operation, str) else None)
+        effect = frozen.get("effect")
+        if "effect" in frozen and (not isinstance(effect, str) or not effect):
+            raise InvalidValueError(
+                f"{where} payload.effect: expected an effect name (a non-empty string), got {brief_repr(effect)}"
+            )
+        if effect is not None and step_kind == HUMAN:
+            raise InvalidValueError(
+                f"{where} payload.effect: a human step waits for a person, it cannot perform effect {effect!r}; "
+                "give the effect to a runtime step"
+            )
+        digest = sha256_json({"id": step_id, "kind": step_kind, "payload": frozen})
+        self.__attrs_init__(
+            step_id,
+            step_kind,
+            frozen,
+            digest,
+            operation if isinstance(operation, str) else None,
+            effect if isinstance(effect, str) else None,
+        )
+
+    @property
+    def takes_input(self) -> bool:
+        """True for a step that waits for `ctx.inputs[step.id]`: a human step (a person's input) or an effect step (its outcome)."""
+        return self.kind == HUMAN or self.effect is not None
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON data `{"id", "kind", "payload"}` with sorted keys."""
@@ -138,7 +161,7 @@ class WorkflowDefinition:
                 )
             seen[step.id] = index
         frozen_metadata = _freeze_metadata({} if metadata is None else metadata)
-        digest = _sha256_json(
+        digest = sha256_json(
             {"id": workflow_id, "metadata": frozen_metadata, "steps": [_step_json(s) for s in frozen_steps]}
         )
         self.__attrs_init__(workflow_id, frozen_steps, frozen_metadata, digest)
@@ -189,10 +212,13 @@ def _freeze_context_metadata(value: Mapping[str, object]) -> Params:
 
 @attrs.frozen
 class ExecutionContext:
-    """What a run starts from: the initial state, the human inputs by step id, and metadata.
+    """What a run starts from: the initial state, the inputs by step id, and metadata.
 
     `inputs[step_id]` is the value a person supplied for that human step
-    (`None` counts as given). Plain dicts are frozen on construction.
+    (`None` counts as given), or the recorded outcome of that effect step
+    (`{"ok": true, "value": V, "attempts": n}` or `{"ok": false, "error":
+    {"type": T, "message": M}, "attempts": n}`). Plain dicts are frozen on
+    construction.
     """
 
     initial_state: State = attrs.field(factory=State, converter=_to_state)

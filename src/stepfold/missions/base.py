@@ -1,4 +1,4 @@
-"""`Mission`: a builder `params -> WorkflowDefinition` together with the operations its workflows need."""
+"""`Mission`: a builder `params -> WorkflowDefinition` together with the operations and effects its workflows need."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 import attrs
 from pyrsistent import PMap, PVector, pmap
 
+from stepfold.effect import Effect, as_effect
 from stepfold.errors import InvalidValueError
 from stepfold.operations.base import Operation
 from stepfold.values import Params, Value
@@ -29,17 +30,33 @@ def _freeze_operations(value: object) -> PMap[str, Operation]:
     return pmap(value)
 
 
+def _freeze_effects(value: object) -> PMap[str, Effect]:
+    if value is None:
+        return pmap()
+    if not isinstance(value, Mapping):
+        raise InvalidValueError(f"effects: expected a mapping of effect names to Effects, got {type(value).__name__}")
+    table: dict[str, Effect] = {}
+    for name, effect in value.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidValueError(f"effects: effect names are non-empty strings, got {name!r}")
+        table[name] = as_effect(effect, f"effects[{name!r}]")
+    return pmap(table)
+
+
 @attrs.frozen
 class Mission:
-    """A mission: `build(params) -> workflow`, plus operations added to the defaults when it runs.
+    """A mission: `build(params) -> workflow`, plus operations and effects added to the defaults when it runs.
 
     A `Mission` is itself a builder (calling it builds), so it can stand in
-    `MISSION_REGISTRY` wherever a plain builder function can.
+    `MISSION_REGISTRY` wherever a plain builder function can. `effects` maps
+    the effect names its workflows' effect steps use to `Effect`s (or bare
+    handlers); the shell (`stepfold.effects.drive`, the CLI) performs them.
     """
 
     build: Builder
     operations: PMap[str, Operation] = attrs.field(factory=pmap, converter=_freeze_operations)
     description: str = ""
+    effects: PMap[str, Effect] = attrs.field(factory=pmap, converter=_freeze_effects, kw_only=True)
 
     def __call__(self, params: Params) -> WorkflowDefinition:
         """Build the workflow for these params."""

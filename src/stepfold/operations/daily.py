@@ -15,10 +15,11 @@ import re
 import attrs
 from pyrsistent import PMap, PVector, pvector
 
-from stepfold.errors import OperationError
+from stepfold.errors import InvalidInputError, OperationError
 from stepfold.operations.base import argument, describe
 from stepfold.state import State
-from stepfold.values import Value, format_path
+from stepfold.values import Value, thaw
+from stepfold.messages import brief_repr, format_path
 from stepfold.workflow import StepSpec
 
 __all__ = [
@@ -129,33 +130,34 @@ def confirm_priorities(state: State, step: StepSpec) -> State:
 
     `{"approved": true}` keeps `priorities`; `{"priorities": [ids]}` replaces
     them (every id must be an open task, and appear once); `{"approved":
-    false}` confirms none.
+    false}` confirms none. Any other input is refused with `InvalidInputError`
+    naming what is wrong, so the run waits for a readable one.
     """
     decision = argument(step, "input")
     if not isinstance(decision, PMap) or not ({"approved", "priorities"} & set(decision)):
-        raise OperationError(
+        raise InvalidInputError(
             'input must be {"approved": true|false} or {"priorities": [task ids]}, '
             f"got {describe(decision)}"
         )
     if "priorities" in decision:
         chosen = decision["priorities"]
         if not isinstance(chosen, PVector):
-            raise OperationError(f"input.priorities: expected a list of task ids, got {describe(chosen)}")
+            raise InvalidInputError(f"input.priorities: expected a list of task ids, got {describe(chosen)}")
         open_ids = {task.id for task in _tasks(state) if not task.done}
         seen: set[object] = set()
         for index, task_id in enumerate(chosen):
             if isinstance(task_id, bool) or task_id not in open_ids:
-                raise OperationError(
-                    f"input.priorities[{index}]: {task_id!r} is not an open task; "
+                raise InvalidInputError(
+                    f"input.priorities[{index}]: {brief_repr(thaw(task_id))} is not an open task; "
                     f"open tasks: {sorted(map(str, open_ids))}"
                 )
             if task_id in seen:
-                raise OperationError(f"input.priorities[{index}]: {task_id!r} is listed twice")
+                raise InvalidInputError(f"input.priorities[{index}]: {task_id!r} is listed twice")
             seen.add(task_id)
         return state.set("confirmed_priorities", chosen)
     approved = decision["approved"]
     if not isinstance(approved, bool):
-        raise OperationError(f"input.approved: expected true or false, got {describe(approved)}")
+        raise InvalidInputError(f"input.approved: expected true or false, got {describe(approved)}")
     return state.set("confirmed_priorities", _list_at(state, "priorities") if approved else pvector())
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyrsistent import pmap
 
-from stepfold.operations import builtin, daily, testplan
+from stepfold.operations import builtin, daily, testplan, testrun
 from stepfold.operations.base import Operation, Operations
 from stepfold.policy import RECORD
 
@@ -24,6 +24,10 @@ _TABLE: dict[str, Operation] = {
     "daily.prioritise": daily.generate_priorities,
     "daily.confirm": daily.confirm_priorities,
     "daily.log": daily.log_summary,
+    "tests.discovered": testrun.record_discovery,
+    "tests.ran": testrun.record_run,
+    "tests.verdict": testrun.report_run,
+    # stepfold 0.1's run_tests planned a run without performing it; kept so that its stored runs still replay.
     "tests.discover": testplan.discover_tests,
     "tests.execute": testplan.plan_test_execution,
     "tests.report": testplan.report_tests,

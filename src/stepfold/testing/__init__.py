@@ -5,11 +5,20 @@ brings hypothesis; the core never imports this package. See
 docs/testing.md for a guide.
 """
 
+try:
+    import hypothesis as _hypothesis  # noqa: F401  (only to say what is missing)
+except ModuleNotFoundError as missing:  # pragma: no cover - exercised in a subprocess without hypothesis
+    raise ModuleNotFoundError(
+        "stepfold.testing needs hypothesis: install it with `pip install 'stepfold[testing]'`", name=missing.name
+    ) from None
+
 from stepfold.testing.laws import (
     BUILDER_DETERMINISTIC,
     BUILDS_CLEANLY,
     DECLARED_WRITES,
     DETERMINISTIC,
+    FAILED_OUTCOME_FAILS_CLEANLY,
+    FAILS_CLEANLY,
     LAWS,
     MISSION_LAWS,
     NO_MUTATION,
@@ -19,6 +28,7 @@ from stepfold.testing.laws import (
     RUN_DETERMINISTIC,
     WITHIN_POLICY,
     Inputs,
+    Law,
     LawReport,
     LawViolation,
     Writes,
@@ -27,9 +37,12 @@ from stepfold.testing.laws import (
 )
 from stepfold.testing.strategies import (
     COMMON_KEYS,
+    EFFECT_OPERATIONS,
     HUMAN_OPERATIONS,
     PayloadStrategies,
     contexts,
+    effect_outcomes,
+    effect_values,
     human_inputs,
     keys,
     operation_payloads,
@@ -37,6 +50,7 @@ from stepfold.testing.strategies import (
     scalars,
     states,
     step_ids,
+    step_inputs,
     step_specs,
     values,
     workflows,
@@ -48,9 +62,13 @@ __all__ = [
     "COMMON_KEYS",
     "DECLARED_WRITES",
     "DETERMINISTIC",
+    "EFFECT_OPERATIONS",
+    "FAILED_OUTCOME_FAILS_CLEANLY",
+    "FAILS_CLEANLY",
     "HUMAN_OPERATIONS",
     "Inputs",
     "LAWS",
+    "Law",
     "LawReport",
     "LawViolation",
     "MISSION_LAWS",
@@ -65,6 +83,8 @@ __all__ = [
     "check_mission",
     "check_operation",
     "contexts",
+    "effect_outcomes",
+    "effect_values",
     "human_inputs",
     "keys",
     "operation_payloads",
@@ -72,6 +92,7 @@ __all__ = [
     "scalars",
     "states",
     "step_ids",
+    "step_inputs",
     "step_specs",
     "values",
     "workflows",

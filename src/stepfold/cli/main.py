@@ -1,0 +1,98 @@
+"""`main` and the console script: parse, dispatch, and turn every refusal into one line and an exit code.
+
+Exit codes: 0 completed (or ok), 1 failed, 2 bad usage or bad input (one line
+on stderr, never a traceback), 3 suspended, 130 interrupted (Ctrl-C), 141
+when the reader of our output went away (a closed pipe, as Unix tools do).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from stepfold.cli.commands import EXIT_USAGE
+from stepfold.cli.jsonio import UsageError
+from stepfold.cli.parser import build_parser
+from stepfold.cli.render import for_people
+from stepfold.errors import StepfoldError
+from stepfold.plugins import discover_missions
+
+__all__ = ["main", "console", "EXIT_INTERRUPTED", "EXIT_CLOSED_PIPE"]
+
+EXIT_INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT)."""
+
+EXIT_CLOSED_PIPE = 141
+"""Exit code when our standard output was closed under us (128 + SIGPIPE)."""
+
+
+def _load(target: str) -> None:
+    """Import a Python file (by path) or a module (by name), so that the missions it registers exist."""
+    try:
+        if target.endswith(".py") or os.sep in target:
+            path = Path(target)
+            spec = importlib.util.spec_from_file_location(f"stepfold_loaded_{path.stem}", path)
+            if spec is None or spec.loader is None or not path.is_file():
+                raise UsageError(f"--load {target}: no such Python file")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+        else:
+            importlib.import_module(target)
+    except UsageError:
+        raise
+    except Exception as exc:  # the user's module failed: say which, in one line
+        raise UsageError(f"--load {target}: cannot import it: {type(exc).__name__}: {exc}") from None
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 failed, 2 bad usage or input, 3 suspended)."""
+    stdout = sys.stdout if out is None else out
+    stderr = sys.stderr if err is None else err
+    try:
+        try:
+            with contextlib.redirect_stdout(stdout):  # --help and --version print to `out`
+                args = build_parser().parse_args(argv)
+        except SystemExit as done:  # argparse after --help: an exit code, never an exception
+            return done.code if isinstance(done.code, int) else EXIT_USAGE
+        for target in args.load:
+            _load(target)
+        discover_missions()
+        code: int = args.handler(args, stdout)
+        stdout.flush()
+        return code
+    except (UsageError, StepfoldError, ValueError) as exc:
+        # one line, whatever the message quotes (an argument may hold a newline or an escape sequence)
+        stderr.write("stepfold: error: " + for_people(str(exc)) + "\n")
+        return EXIT_USAGE
+    except BrokenPipeError:
+        _detach(stdout)
+        return EXIT_CLOSED_PIPE
+    except KeyboardInterrupt:
+        stderr.write("stepfold: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+def _detach(stream: TextIO) -> None:
+    """Point a closed standard output at /dev/null, so that the interpreter's last flush is quiet."""
+    if stream is sys.stdout:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+
+
+def console() -> NoReturn:
+    """Console-script entry point."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _detach(sys.stdout)
+        code = EXIT_CLOSED_PIPE
+    sys.exit(code)

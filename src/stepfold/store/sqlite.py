@@ -1,0 +1,273 @@
+"""`SQLiteStore`: saved runs by id (their receipt head), each load checked to be the run its id names."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+
+import attrs
+
+from stepfold.errors import AlreadyResumedError, InvalidDocumentError, RunNotFoundError, StoreError, TamperedRunError
+from stepfold.reader import read_result
+from stepfold.result import OrchestrationResult
+from stepfold.signing import Signature
+from stepfold.state import State
+from stepfold.store.schema import open_database
+from stepfold.store.states import StateTable, pack, unpack
+from stepfold.verification import verify
+
+__all__ = ["SQLiteStore", "RunSummary", "MIN_PREFIX", "DEFAULT_STORE"]
+
+MIN_PREFIX = 6
+"""The shortest run-id prefix `resolve` accepts."""
+
+DEFAULT_STORE = "stepfold.db"
+"""The CLI's store file, in the current folder."""
+
+
+@attrs.frozen
+class RunSummary:
+    """One line of `runs()`: id, workflow id, status, pending step, executed steps, and its links to other runs.
+
+    `resumed_from` is the suspended run this one continues (None for a fresh
+    run); `continued_by` is the run that resumed this one (a suspended run
+    has at most one), or None.
+    """
+
+    run_id: str
+    workflow_id: str
+    status: str
+    pending_step_id: str | None
+    steps: int
+    resumed_from: str | None = None
+    continued_by: str | None = None
+    forked: bool = False
+
+    @property
+    def resumed(self) -> bool:
+        """True for a suspended run that has been resumed (its continuation is `continued_by`)."""
+        return self.continued_by is not None
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _translated(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Concatenate[SQLiteStore, P], R]:
+    """Turn an SQLite failure inside a store method into a `StoreError` naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: SQLiteStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if "readonly" in str(exc).replace(" ", "").lower():
+                raise StoreError(f"{self.path}: the store was opened read-only; nothing can be saved") from None
+            raise StoreError(f"{self.path}: the store is damaged or unreadable ({exc})") from None
+
+    return wrapper
+
+
+class SQLiteStore:
+    """A file of saved runs: `save`, `load`, `runs`, `continuation`, `delete`, `resolve` (layout in `stepfold.store.schema`).
+
+    A run's id is its receipt head; `load` returns a run only when its
+    receipt ends at that id and its record is intact (`TamperedRunError`
+    otherwise). `readonly=True` opens the file read-only (for reading
+    commands and auditors); `create=False` refuses a missing store.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True, readonly: bool = False) -> None:
+        """Open (and, when `create`, create) the store; `StoreError` for a missing, foreign or newer file."""
+        self.path = Path(path)
+        self.readonly = readonly
+        self._connection = open_database(self.path, create=create, readonly=readonly)
+        self._states = StateTable(self._connection, self.path)
+
+    def close(self) -> None:
+        """Close the connection; the store object is unusable afterwards."""
+        self._connection.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._connection.execute("ROLLBACK")
+            raise
+        self._connection.execute("COMMIT")
+
+    @_translated
+    def load_state(self, digest: str) -> State:
+        """The stored state with this digest; its digest is checked."""
+        return self._states.load(digest)
+
+    @_translated
+    def save(self, result: OrchestrationResult, *, resumed_from: str | None = None, fork: bool = False) -> str:
+        """Save a result in one transaction and return its run id (the receipt head, in full).
+
+        `resumed_from` names the suspended run this result continues; unless
+        `fork`, that run may have only this one continuation
+        (`AlreadyResumedError` naming the other otherwise, also when two
+        processes race to save different continuations). Saving the same
+        result again is a no-op; a different result with the same head is refused.
+        """
+        if not isinstance(result, OrchestrationResult):
+            raise StoreError(f"save: expected an OrchestrationResult, got {type(result).__name__}")
+        run_id = result.run_id
+        packed = pack(result.to_dict(include_states=False))
+        exclusive = resumed_from is not None and not fork
+        with self._transaction():
+            existing = self._connection.execute("SELECT document FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            if existing is not None:
+                if unpack(existing[0], run_id) != unpack(packed, run_id):
+                    raise StoreError(
+                        f"run {run_id[:12]}: a different result with the same receipt head is already stored "
+                        "(same steps and states, different pending inputs)"
+                    )
+                return run_id
+            if exclusive:
+                other = self._continuation(resumed_from)  # type: ignore[arg-type]
+                if other is not None:
+                    raise _already_resumed(resumed_from, other)  # type: ignore[arg-type]
+            self._states.put(result.lineage.initial_state, None)
+            self._states.put(result.final_state, result.lineage.initial_state)
+            seq = self._connection.execute("SELECT coalesce(max(seq), 0) + 1 FROM runs").fetchone()[0]
+            try:
+                self._connection.execute(
+                    "INSERT INTO runs (run_id, seq, workflow_id, status, pending_step_id, steps, initial_state, "
+                    "final_state, document, resumed_from, exclusive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id, seq, result.id, result.status, result.pending_step_id, len(result.executed_steps),
+                        result.lineage.initial_state.digest, result.final_state.digest, packed, resumed_from,
+                        int(exclusive),
+                    ),
+                )
+            except sqlite3.IntegrityError:  # the unique continuation index: another process won the race
+                other = self._continuation(str(resumed_from))
+                raise _already_resumed(str(resumed_from), other or "(another run)") from None
+        return run_id
+
+    def _continuation(self, run_id: str) -> str | None:
+        row = self._connection.execute(
+            "SELECT run_id FROM runs WHERE resumed_from = ? AND exclusive = 1", (run_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    @_translated
+    def continuation(self, run_id: str) -> str | None:
+        """The id of the run that resumed the run `run_id` (id or unique prefix), or None when it was not resumed."""
+        return self._continuation(self.resolve(run_id))
+
+    @_translated
+    def resolve(self, run_id: str) -> str:
+        """The full id of the run `run_id` names: the id itself or a unique prefix of at least 6 characters."""
+        if not isinstance(run_id, str) or len(run_id) < MIN_PREFIX or not all(c in "0123456789abcdef" for c in run_id):
+            raise RunNotFoundError(
+                f"run id {run_id!r}: give the id or a unique prefix of at least {MIN_PREFIX} hex characters"
+            )
+        rows = self._connection.execute(
+            "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 2",
+            (run_id, run_id + "g"),
+        ).fetchall()
+        if not rows:
+            raise RunNotFoundError(f"run {run_id!r}: no such run in {self.path}")
+        if len(rows) > 1:
+            raise RunNotFoundError(f"run {run_id!r}: the prefix matches more than one run; give more characters")
+        return str(rows[0][0])
+
+    @_translated
+    def load(self, run_id: str) -> OrchestrationResult:
+        """The saved run with this id (or unique prefix): only if it is the run its id names.
+
+        The row's receipt must end at the id, its chain must hash, and its
+        record (workflow, states, inputs, statuses, policy) must be the one
+        its receipt binds; anything else raises `TamperedRunError`, never
+        returns. Entries' states are rebuilt from the stored differences and
+        hashed; a whole state's accumulator is read, not recomputed (`verify`
+        recomputes everything). `RunNotFoundError` when there is no such run.
+        """
+        full = self.resolve(run_id)
+        row = self._connection.execute(
+            "SELECT document, initial_state, final_state FROM runs WHERE run_id = ?", (full,)
+        ).fetchone()
+        document = unpack(row[0], f"{self.path}: run {full[:12]}")
+        if not isinstance(document, dict) or not isinstance(document.get("lineage"), dict):
+            raise StoreError(f"{self.path}: run {full[:12]} is corrupt")
+        initial, final = self._states.load(str(row[1])), self._states.load(str(row[2]))
+        try:
+            result, _ = read_result(document, states=(initial, final))
+        except InvalidDocumentError as exc:
+            raise TamperedRunError(f"{self.path}: run {full[:12]} is not the run its id names: {exc}") from None
+        if result.final_state.digest != final.digest:
+            raise TamperedRunError(f"{self.path}: run {full[:12]} is not the run its id names: its steps do not lead to its final state")
+        verdict = verify(result, replay=False, expect_head=full)
+        if not verdict.ok:
+            raise TamperedRunError(f"{self.path}: run {full[:12]} is not the run its id names: {verdict.reason}")
+        return result
+
+    @_translated
+    def runs(self) -> list[RunSummary]:
+        """Every saved run, oldest first, with its links to the runs it resumed and that resumed it."""
+        rows = self._connection.execute(
+            "SELECT r.run_id, r.workflow_id, r.status, r.pending_step_id, r.steps, r.resumed_from, r.exclusive, "
+            "(SELECT c.run_id FROM runs c WHERE c.resumed_from = r.run_id AND c.exclusive = 1) "
+            "FROM runs r ORDER BY r.seq"
+        ).fetchall()
+        return [
+            RunSummary(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), r[5], r[7], r[5] is not None and not r[6])
+            for r in rows
+        ]
+
+    @_translated
+    def add_signature(self, run_id: str, signature: Signature) -> None:
+        """Keep a signature over the run `run_id` (id or unique prefix); the same one twice is kept once."""
+        full = self.resolve(run_id)
+        with self._transaction():
+            self._connection.execute(
+                "INSERT OR REPLACE INTO signatures (run_id, algorithm, key, signature) VALUES (?, ?, ?, ?)",
+                (full, signature.algorithm, signature.key, signature.signature),
+            )
+
+    @_translated
+    def signatures(self, run_id: str) -> list[Signature]:
+        """The signatures kept for the run `run_id` (id or unique prefix), by key."""
+        full = self.resolve(run_id)
+        rows = self._connection.execute(
+            "SELECT key, signature, algorithm FROM signatures WHERE run_id = ? ORDER BY algorithm, key", (full,)
+        ).fetchall()
+        return [Signature(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    @_translated
+    def delete(self, run_id: str) -> str:
+        """Delete a run (id or unique prefix), and the states no other run needs; returns the full id."""
+        full = self.resolve(run_id)
+        with self._transaction():
+            self._connection.execute("DELETE FROM signatures WHERE run_id = ?", (full,))
+            self._connection.execute("DELETE FROM runs WHERE run_id = ?", (full,))
+            while self._connection.execute(
+                "DELETE FROM states WHERE digest NOT IN (SELECT initial_state FROM runs) "
+                "AND digest NOT IN (SELECT final_state FROM runs) "
+                "AND digest NOT IN (SELECT base FROM states WHERE base IS NOT NULL)"
+            ).rowcount:
+                pass
+        self._states.clear_cache()
+        return full
+
+
+def _already_resumed(run_id: str, continuation: str) -> AlreadyResumedError:
+    return AlreadyResumedError(
+        f"run {run_id[:12]} was already resumed: its continuation is {continuation[:12]}; "
+        "resume that run instead, or fork this one (--fork) to continue it differently"
+    )
