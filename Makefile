@@ -1,36 +1,47 @@
-# Every target sets itself up: a local .venv with the project installed editable.
+# Every target sets itself up: a local .venv with the project installed editable (and its developer tools).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: run test bench bench-peers fuzz mutation clean
+.PHONY: run test lint typecheck docs bench bench-peers fuzz mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e '.[testing,signing,dask]' --group dev
 	touch $(STAMP)
 
 run: $(STAMP)
-	@sh examples/daily_loop.sh $(BIN)/stepfold
+	@sh examples/run_all.sh $(BIN)/stepfold
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench examples scripts
+	$(BIN)/ruff format --check src tests bench examples scripts
+
+typecheck: $(STAMP)
 	$(BIN)/python -m mypy --strict
+
+test: lint typecheck
 	$(BIN)/python -m pytest
+
+# Regenerate every block of real output in README.md and docs/ (tests/test_docs.py fails when one drifts).
+docs: $(STAMP)
+	$(BIN)/python scripts/make_docs.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_many.py --json bench/results/many.json
 
-# Optional extras, installed on first use into the same .venv.
+# Optional tool groups, installed on first use into the same .venv.
 $(VENV)/.installed-%: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask,$*]'
+	$(BIN)/python -m pip install --quiet -e '.[testing,signing,dask]' --group dev --group $*
 	touch $@
 
 bench-peers: $(VENV)/.installed-bench
-	$(BIN)/python bench/peers.py
+	$(BIN)/python -m mypy --strict bench/peers
+	$(BIN)/python -m bench.peers
 
 # At least 100,000 random examples across tests/test_fuzz.py (not run in CI; CI runs the same tests on the `ci` profile).
 fuzz: $(STAMP)

@@ -45,8 +45,8 @@ if __package__ in (None, ""):  # run as a script: make the `bench` package impor
 from bench.baseline import NaiveStep, PlainState, naive_run  # noqa: E402
 from bench.measure import Goal, load_average, package_versions  # noqa: E402
 from stepfold import ExecutionContext, StepSpec, WorkflowDefinition, freeze, run_workflow  # noqa: E402
-from stepfold.values import thaw  # noqa: E402
 from stepfold.canonical import canonical_json  # noqa: E402
+from stepfold.values import thaw  # noqa: E402
 
 SIZES: Final = (10, 1_000, 100_000)
 """State sizes, in records (the workflow's own keys come on top)."""
@@ -147,9 +147,7 @@ class BuildResult:
 
 def make_state(size: int) -> PlainState:
     """`size` small records plus the keys the workflow touches (a counter, a list, a last-run marker)."""
-    state: PlainState = {
-        f"k{i:06d}": {"id": i, "name": f"item {i}", "tags": ["a", "b"]} for i in range(size)
-    }
+    state: PlainState = {f"k{i:06d}": {"id": i, "name": f"item {i}", "tags": ["a", "b"]} for i in range(size)}
     state["counter"] = 0
     state["log"] = [{"run": -1}]
     state["last_run"] = -1
@@ -160,7 +158,13 @@ def make_steps(run: int, size: int) -> list[NaiveStep]:
     """The 4 steps of run number `run`: every payload carries the run number, so no two runs write the same."""
     target = (run * 7919) % size  # overwrite an existing record, a different one each run
     return [
-        ("set", {"key": f"k{target:06d}", "value": {"id": target, "name": f"item {target} run {run}", "tags": ["a", "b", f"r{run}"]}}),
+        (
+            "set",
+            {
+                "key": f"k{target:06d}",
+                "value": {"id": target, "name": f"item {target} run {run}", "tags": ["a", "b", f"r{run}"]},
+            },
+        ),
         ("increment", {"key": "counter", "by": run + 1}),
         ("merge", {"values": {"last_run": run, "last_label": f"run {run}", "flags": {"even": run % 2 == 0}}}),
         ("append", {"key": "log", "value": {"run": run}}),
@@ -205,7 +209,11 @@ def check_same(ctx: ExecutionContext, steps: Sequence[NaiveStep], run: int, data
     _, naive_final = naive_run(data, steps)
     final = result.final_state
     assert len(final) == len(naive_final), (len(final), len(naive_final))
-    keys = list(naive_final) if len(naive_final) <= 2_000 else ["counter", "log", "last_run", "last_label", "flags", str(steps[0][1]["key"])]
+    keys = (
+        list(naive_final)
+        if len(naive_final) <= 2_000
+        else ["counter", "log", "last_run", "last_label", "flags", str(steps[0][1]["key"])]
+    )
     for key in keys:
         assert thaw(final[key]) == naive_final[key], key
 
@@ -323,7 +331,12 @@ def goals(sizes: Mapping[int, SizeResult], build: BuildResult) -> list[Goal]:
         Goal(f"stepfold per run at {BIG:,} / at {SMALL}", flat, f"<= {GOAL_FLAT}x", flat <= GOAL_FLAT),
         Goal(f"baseline / stepfold per run at {BIG:,}", speedup, f">= {GOAL_SPEEDUP:,.0f}x", speedup >= GOAL_SPEEDUP),
         Goal(f"stepfold / baseline per run at {SMALL}", small_ratio, f"<= {GOAL_SMALL}x", small_ratio <= GOAL_SMALL),
-        Goal(f"context build / json.dumps(sort_keys=True) at {BIG:,}", build_ratio, f"<= {GOAL_BUILD}x", build_ratio <= GOAL_BUILD),
+        Goal(
+            f"context build / json.dumps(sort_keys=True) at {BIG:,}",
+            build_ratio,
+            f"<= {GOAL_BUILD}x",
+            build_ratio <= GOAL_BUILD,
+        ),
     ]
 
 
@@ -341,7 +354,13 @@ def environment() -> dict[str, object]:
     }
 
 
-def render(env: Mapping[str, object], config: Config, sizes: Mapping[int, SizeResult], build: BuildResult, checks: Sequence[Goal]) -> str:
+def render(
+    env: Mapping[str, object],
+    config: Config,
+    sizes: Mapping[int, SizeResult],
+    build: BuildResult,
+    checks: Sequence[Goal],
+) -> str:
     """The human-readable report."""
     packages = env["packages"]
     assert isinstance(packages, Mapping)
@@ -380,7 +399,14 @@ def render(env: Mapping[str, object], config: Config, sizes: Mapping[int, SizeRe
     return "\n".join(lines)
 
 
-def write_json(path: Path, env: Mapping[str, object], config: Config, sizes: Mapping[int, SizeResult], build: BuildResult, checks: Sequence[Goal]) -> None:
+def write_json(
+    path: Path,
+    env: Mapping[str, object],
+    config: Config,
+    sizes: Mapping[int, SizeResult],
+    build: BuildResult,
+    checks: Sequence[Goal],
+) -> None:
     """Write the figures atomically (through a `.tmp` file)."""
     document = {
         "benchmark": "stepfold core",

@@ -83,8 +83,11 @@ class Row:
     def to_dict(self) -> dict[str, object]:
         """Plain JSON data."""
         return {
-            "label": self.label, "chunksize": self.chunksize, "startup_s": round(self.startup_s, 4),
-            "seconds": [round(s, 4) for s in self.seconds], "calls_per_second": round(self.calls_per_second, 1),
+            "label": self.label,
+            "chunksize": self.chunksize,
+            "startup_s": round(self.startup_s, 4),
+            "seconds": [round(s, 4) for s in self.seconds],
+            "calls_per_second": round(self.calls_per_second, 1),
             "note": self.note,
         }
 
@@ -112,7 +115,9 @@ def measure(
     expected: list[dict[str, object]] | None,
 ) -> Row:
     """Warm up, then time `run_many` `config.repetitions` times; check the documents against `expected`."""
-    run_many(calls[: max(chunksize, 2 * config.workers)], executor, chunksize=chunksize)  # warm-up: imports, connections
+    run_many(
+        calls[: max(chunksize, 2 * config.workers)], executor, chunksize=chunksize
+    )  # warm-up: imports, connections
     seconds = []
     results: list[OrchestrationResult] = []
     for _ in range(config.repetitions):
@@ -167,7 +172,10 @@ def parent_rebuild_rate(calls: Sequence[MissionCall]) -> float:
 def environment() -> dict[str, object]:
     versions = package_versions(("stepfold", "dask", "distributed"))
     return {
-        "python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(), "packages": versions,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "packages": versions,
         "load_average": load_average(),
     }
 
@@ -231,8 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render(rows, env, config, "quick" if args.quick else "full", rebuild))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        document = {"environment": env, "config": attrs.asdict(config), "rows": [row.to_dict() for row in rows],
-                    "parent_rebuild_per_second": round(rebuild, 1)}
+        document = {
+            "environment": env,
+            "config": attrs.asdict(config),
+            "rows": [row.to_dict() for row in rows],
+            "parent_rebuild_per_second": round(rebuild, 1),
+        }
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return 0
 

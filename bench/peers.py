@@ -66,6 +66,7 @@ if __package__ in (None, ""):  # run as a script: make the `bench` package impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import peers_burr, peers_langgraph, peers_plot  # noqa: E402
+from bench.measure import Goal, package_versions  # noqa: E402
 from bench.peers_common import (  # noqa: E402
     Capability,
     RunSummary,
@@ -77,7 +78,6 @@ from bench.peers_common import (  # noqa: E402
     plan_for,
     plans_for,
 )
-from bench.measure import Goal, package_versions  # noqa: E402
 from bench.peers_stepfold import StepfoldSide, initial_state  # noqa: E402
 
 RESULTS_DIR: Final = Path(__file__).resolve().parent / "results"
@@ -391,7 +391,9 @@ def measure_size(size: int, sides: Sequence[Side], config: Config, log: Log) -> 
     gc.collect()
     gc.freeze()  # the records and contexts are long-lived: keep later collections from rescanning them
     try:
-        log(f"  {size:>7,} records: warm-up ({warmup} runs each), then {runs} interleaved rounds, collector off, then on")
+        log(
+            f"  {size:>7,} records: warm-up ({warmup} runs each), then {runs} interleaved rounds, collector off, then on"
+        )
         times = interleaved(sides, prepare, warmup=warmup, runs=runs, collector=False, first_run=1)
         times_gc = interleaved(sides, prepare, warmup=warmup, runs=runs, collector=True, first_run=50_001)
         peak, retained = _memory_runs(size, sides, config, log)
@@ -402,7 +404,9 @@ def measure_size(size: int, sides: Sequence[Side], config: Config, log: Log) -> 
     return SizeResult(size, times, times_gc, peak, retained, ingest, state_sizes(size))
 
 
-def _memory_runs(size: int, sides: Sequence[Side], config: Config, log: Log) -> tuple[dict[str, Stats], dict[str, Stats]]:
+def _memory_runs(
+    size: int, sides: Sequence[Side], config: Config, log: Log
+) -> tuple[dict[str, Stats], dict[str, Stats]]:
     log(f"  {size:>7,} records: memory under tracemalloc ({config.memory_runs} runs each after one warm-up)")
     peaks: dict[str, Stats] = {}
     helds: dict[str, Stats] = {}
@@ -542,7 +546,9 @@ def check_capabilities(sides: Sequence[Side]) -> dict[str, Capabilities]:
     return out
 
 
-WAITS: Final = frozenset({"<method 'acquire' of '_thread.lock' objects>", "<method 'get' of '_queue.SimpleQueue' objects>"})
+WAITS: Final = frozenset(
+    {"<method 'acquire' of '_thread.lock' objects>", "<method 'get' of '_queue.SimpleQueue' objects>"}
+)
 """Blocking waits: a thread idling on a lock or a queue is not work, so profiles leave them out of the total."""
 
 
@@ -591,7 +597,11 @@ def _profile_side(side: Side, size: int, runs: int) -> list[dict[str, object]]:
     for profiler in profilers:
         for entry in profiler.getstats():
             code = entry.code
-            where = code if isinstance(code, str) else f"{Path(code.co_filename).name}:{code.co_firstlineno}({code.co_name})"
+            where = (
+                code
+                if isinstance(code, str)
+                else f"{Path(code.co_filename).name}:{code.co_firstlineno}({code.co_name})"
+            )
             seconds, ncalls = own.get(where, (0.0, 0))
             own[where] = (seconds + entry.inlinetime, ncalls + entry.callcount)
     busy = {where: value for where, value in own.items() if where not in WAITS}
@@ -608,7 +618,12 @@ def goals(sizes: Mapping[int, SizeResult], long: Mapping[str, LongResult], peers
         for measure, mode in (("time", "collector off"), ("time_gc", "collector on")):
             ratio = at.ratio(measure, peer)
             out.append(
-                Goal(f"{peer} / stepfold per run at {GOAL_SIZE:,} records ({mode})", ratio, f">= {GOAL_SPEEDUP:.0f}x", ratio >= GOAL_SPEEDUP)
+                Goal(
+                    f"{peer} / stepfold per run at {GOAL_SIZE:,} records ({mode})",
+                    ratio,
+                    f">= {GOAL_SPEEDUP:.0f}x",
+                    ratio >= GOAL_SPEEDUP,
+                )
             )
     lineage = long["stepfold"]
     ratio = lineage.at_long_steps / sizes[LONG_SIZE].state_bytes["stepfold_state"]
@@ -651,8 +666,12 @@ def _source_revision() -> str:
     """The commit measured, and whether src/ had uncommitted changes (the benchmark measures the working tree)."""
     root = RESULTS_DIR.parent.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=root, capture_output=True, text=True, check=True).stdout
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "src"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return commit + (" with uncommitted changes in src/" if dirty.strip() else "")
@@ -754,7 +773,8 @@ def render(report: Report) -> str:
         "",
         f"Python {env['python']} ({env['implementation']}) on {env['platform']}; {env['cpu']}, {env['cpus']} CPUs, "
         f"{env['memory']}; load average {env['load_average_at_start']} at start, {env['load_average_at_end']} at end.",
-        "Versions: " + ", ".join(f"{name} {version}" for name, version in report.versions.items())
+        "Versions: "
+        + ", ".join(f"{name} {version}" for name, version in report.versions.items())
         + f"; stepfold source: {env['stepfold_source']}.",
         f"Mode: {report.config.mode}; times are medians [min - max], warm-up excluded; memory is tracemalloc "
         "in a separate, untimed pass.",
@@ -763,10 +783,16 @@ def render(report: Report) -> str:
         "",
         "Collector off inside each timed call:",
         "",
-        *table(["records", *(labels[name] for name in names)], [[f"{r.size:,}", *(fmt_time(r.time[n]) for n in names)] for r in sizes]),
+        *table(
+            ["records", *(labels[name] for name in names)],
+            [[f"{r.size:,}", *(fmt_time(r.time[n]) for n in names)] for r in sizes],
+        ),
         "Collector on, running when it would inside the timed calls (long-lived inputs frozen with gc.freeze):",
         "",
-        *table(["records", *(labels[name] for name in names)], [[f"{r.size:,}", *(fmt_time(r.time_gc[n]) for n in names)] for r in sizes]),
+        *table(
+            ["records", *(labels[name] for name in names)],
+            [[f"{r.size:,}", *(fmt_time(r.time_gc[n]) for n in names)] for r in sizes],
+        ),
         "Memory of one run: peak above the baseline during it / history still held after it; and the starting state "
         "itself, which both leave out (stepfold: its State; the peers: the plain dicts):",
         "",
@@ -787,7 +813,14 @@ def render(report: Report) -> str:
         *table(
             ["records", *(f"{p} {what}" for what in ("time", "time, GC on", "peak mem", "history mem") for p in peers)],
             [
-                [f"{r.size:,}", *(fmt_ratio(r.ratio(measure, p)) for measure in ("time", "time_gc", "peak", "retained") for p in peers)]
+                [
+                    f"{r.size:,}",
+                    *(
+                        fmt_ratio(r.ratio(measure, p))
+                        for measure in ("time", "time_gc", "peak", "retained")
+                        for p in peers
+                    ),
+                ]
                 for r in sizes
             ],
         ),
@@ -816,20 +849,31 @@ def render(report: Report) -> str:
     for name in names:
         result, own = report.long[name], report.own_state_bytes(name)
         total = result.at_long_steps
-        rows.append([
-            labels[name],
-            f"{result.steps:,}",
-            fmt_bytes(total) + (" (scaled)" if result.extrapolated else ""),
-            fmt_bytes(result.per_step),
-            f"{result.per_step / own:.3%}",
-            fmt_ratio(total / own),
-            fmt_bytes(own + total),
-            f"{result.wall_s:.1f} s",
-            f"{result.gc_s:.1f} s",
-        ])
+        rows.append(
+            [
+                labels[name],
+                f"{result.steps:,}",
+                fmt_bytes(total) + (" (scaled)" if result.extrapolated else ""),
+                fmt_bytes(result.per_step),
+                f"{result.per_step / own:.3%}",
+                fmt_ratio(total / own),
+                fmt_bytes(own + total),
+                f"{result.wall_s:.1f} s",
+                f"{result.gc_s:.1f} s",
+            ]
+        )
     lines += table(
-        ["system", "steps run", f"history, {LONG_STEPS:,} steps", "per step", "per step / own state",
-         "history / own state", "state + history", "wall (tracemalloc on)", "of which GC"],
+        [
+            "system",
+            "steps run",
+            f"history, {LONG_STEPS:,} steps",
+            "per step",
+            "per step / own state",
+            "history / own state",
+            "state + history",
+            "wall (tracemalloc on)",
+            "of which GC",
+        ],
         rows,
     )
     stepfold_daily = report.daily["stepfold"].median
@@ -837,20 +881,31 @@ def render(report: Report) -> str:
     lines += table(
         ["system", "per run", "runs/s", "time / stepfold"],
         [
-            [labels[n], fmt_time(report.daily[n]), f"{1e9 / report.daily[n].median:,.0f}", fmt_ratio(report.daily[n].median / stepfold_daily)]
+            [
+                labels[n],
+                fmt_time(report.daily[n]),
+                f"{1e9 / report.daily[n].median:,.0f}",
+                fmt_ratio(report.daily[n].median / stepfold_daily),
+            ]
             for n in names
         ],
     )
     lines += [f"## Capabilities (what this run did, at {CAPABILITY_SIZE:,} records)", ""]
     for name in names:
         caps = report.capabilities[name]
-        lines.append(f"- {labels[name]}: history kept: {caps.states_kept} states read back, counter per state {list(caps.counters_in_history)}")
+        lines.append(
+            f"- {labels[name]}: history kept: {caps.states_kept} states read back, counter per state {list(caps.counters_in_history)}"
+        )
         for title, cap in (("tamper-evident", caps.tamper), ("replay check", caps.replay)):
             lines.append(f"  - {title}: {'yes' if cap.supported else 'no'}: {cap.detail}")
     lines += ["", "## Goals", ""]
     for goal in report.goals:
         lines.append(f"- {'MET' if goal.met else 'MISSED'}: {goal.name}: {fmt_ratio(goal.ratio)} (goal {goal.bound})")
-    lines += ["", f"## Where the time goes at {GOAL_SIZE:,} records (cProfile, all threads, share of busy own time)", ""]
+    lines += [
+        "",
+        f"## Where the time goes at {GOAL_SIZE:,} records (cProfile, all threads, share of busy own time)",
+        "",
+    ]
     for name, entries in report.profiles.items():
         top = ", ".join(f"{entry['function']} {entry['tottime_share']:.0%}" for entry in entries[:4])
         lines.append(f"- {labels[name]}: {top}")
@@ -924,7 +979,10 @@ def write_json(report: Report, plots: Sequence[str]) -> None:
                 for name, result in report.long.items()
             },
         },
-        "daily_loop": {name: {"time": stats.to_dict("ns"), "runs_per_second": 1e9 / stats.median} for name, stats in report.daily.items()},
+        "daily_loop": {
+            name: {"time": stats.to_dict("ns"), "runs_per_second": 1e9 / stats.median}
+            for name, stats in report.daily.items()
+        },
         "capabilities": {name: caps.to_dict() for name, caps in report.capabilities.items()},
         "profile_at_10k_all_threads": dict(report.profiles),
         "goals": [goal.to_dict() for goal in report.goals],
@@ -938,7 +996,9 @@ def write_json(report: Report, plots: Sequence[str]) -> None:
 
 def load_sides() -> list[Side]:
     """stepfold plus both peers; a missing peer is an error naming the extra to install."""
-    missing = [name for name, module in (("apache-burr", peers_burr), ("langgraph", peers_langgraph)) if not module.available()]
+    missing = [
+        name for name, module in (("apache-burr", peers_burr), ("langgraph", peers_langgraph)) if not module.available()
+    ]
     if missing:
         raise SystemExit(
             f"bench/peers.py needs {', '.join(missing)}: install the extra with "
@@ -960,7 +1020,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     sides = load_sides()
-    versions = package_versions(("stepfold", "attrs", "pyrsistent", "rfc8785", *peers_burr.PACKAGES, *peers_langgraph.PACKAGES, "matplotlib"))
+    versions = package_versions(
+        ("stepfold", "attrs", "pyrsistent", "rfc8785", *peers_burr.PACKAGES, *peers_langgraph.PACKAGES, "matplotlib")
+    )
     log("versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
     env = environment()
     log(f"capabilities (history, tamper test, replay) at {CAPABILITY_SIZE:,} records")
@@ -986,12 +1048,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         profiles=profiles,
         goals=goals(sizes, long, [side.name for side in sides if side.name != "stepfold"]),
     )
-    plots = [] if args.no_plots else peers_plot.write_plots(report, RESULTS_DIR, config.plot_prefix, long_steps=LONG_STEPS, long_records=LONG_SIZE)
+    plots = (
+        []
+        if args.no_plots
+        else peers_plot.write_plots(
+            report, RESULTS_DIR, config.plot_prefix, long_steps=LONG_STEPS, long_records=LONG_SIZE
+        )
+    )
     write_json(report, plots)
     print(render(report))
     print()
-    print(f"Wrote {config.output.relative_to(RESULTS_DIR.parent.parent)}" + "".join(f", {plot}" for plot in plots)
-          + f" in {time.perf_counter() - started:.0f} s")
+    print(
+        f"Wrote {config.output.relative_to(RESULTS_DIR.parent.parent)}"
+        + "".join(f", {plot}" for plot in plots)
+        + f" in {time.perf_counter() - started:.0f} s"
+    )
     return 0
 
 

@@ -213,7 +213,9 @@ class BurrSide:
     def prepare_long(self, size: int, plans: Sequence[Plan]) -> Callable[[], object]:
         """One Application whose graph loops; `app.run(halt_after=["append"], inputs=...)` once per 4-step cycle."""
         persister = self._persister_type()
-        app = self._app(self._graph, persister, "long-run", {"records": self._records, **initial_extras()}, "set_record")
+        app = self._app(
+            self._graph, persister, "long-run", {"records": self._records, **initial_extras()}, "set_record"
+        )
         cycles = [_inputs(plan) for plan in plans]
 
         def run() -> object:

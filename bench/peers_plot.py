@@ -57,14 +57,45 @@ def _time_plot(plt: Any, path: Path, report: Report) -> None:
         medians = [r.time[name].median / 1e6 for r in sizes]
         low = [m - r.time[name].min / 1e6 for m, r in zip(medians, sizes)]
         high = [r.time[name].max / 1e6 - m for m, r in zip(medians, sizes)]
-        ax.errorbar(order, medians, yerr=[low, high], label=f"{report.labels[name]}, GC off", color=color, marker=marker, capsize=3, linewidth=2)
+        ax.errorbar(
+            order,
+            medians,
+            yerr=[low, high],
+            label=f"{report.labels[name]}, GC off",
+            color=color,
+            marker=marker,
+            capsize=3,
+            linewidth=2,
+        )
         with_gc = [r.time_gc[name].median / 1e6 for r in sizes]
-        ax.plot(order, with_gc, label=f"{report.labels[name]}, GC on", color=color, marker=marker, markerfacecolor="none", linestyle="--", linewidth=1, alpha=0.8)
+        ax.plot(
+            order,
+            with_gc,
+            label=f"{report.labels[name]}, GC on",
+            color=color,
+            marker=marker,
+            markerfacecolor="none",
+            linestyle="--",
+            linewidth=1,
+            alpha=0.8,
+        )
         for s, m in zip(order, medians):
             ax.annotate(_ms(m), (s, m), textcoords="offset points", xytext=(6, -4), fontsize=7, color=color)
     first_run = [(r.ingest.median + r.time["stepfold"].median) / 1e6 for r in sizes]
-    ax.plot(order, first_run, label="stepfold, first run from plain records (State built + run)", color=COLORS["stepfold"], linestyle=":", linewidth=1.5)
-    _per_size_axes(ax, order, "time per run, ms (median; bars: min-max, GC off)", "One 4-step run with every intermediate state kept")
+    ax.plot(
+        order,
+        first_run,
+        label="stepfold, first run from plain records (State built + run)",
+        color=COLORS["stepfold"],
+        linestyle=":",
+        linewidth=1.5,
+    )
+    _per_size_axes(
+        ax,
+        order,
+        "time per run, ms (median; bars: min-max, GC off)",
+        "One 4-step run with every intermediate state kept",
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -77,9 +108,29 @@ def _memory_plot(plt: Any, path: Path, report: Report) -> None:
     for name in report.names:
         peaks = [max(r.peak[name].median, 1.0) / MIB for r in sizes]
         held = [max(r.retained[name].median, 1.0) / MIB for r in sizes]
-        ax.plot(order, peaks, label=f"{report.labels[name]}: peak during the run", color=COLORS[name], marker=MARKERS[name], linewidth=2)
-        ax.plot(order, held, label=f"{report.labels[name]}: history held after it", color=COLORS[name], marker=MARKERS[name], linestyle="--", alpha=0.6)
-    _per_size_axes(ax, order, "MiB above the baseline (tracemalloc)", "Memory of one 4-step run (the starting state is not counted)")
+        ax.plot(
+            order,
+            peaks,
+            label=f"{report.labels[name]}: peak during the run",
+            color=COLORS[name],
+            marker=MARKERS[name],
+            linewidth=2,
+        )
+        ax.plot(
+            order,
+            held,
+            label=f"{report.labels[name]}: history held after it",
+            color=COLORS[name],
+            marker=MARKERS[name],
+            linestyle="--",
+            alpha=0.6,
+        )
+    _per_size_axes(
+        ax,
+        order,
+        "MiB above the baseline (tracemalloc)",
+        "Memory of one 4-step run (the starting state is not counted)",
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -135,7 +186,14 @@ def _daily_plot(plt: Any, path: Path, report: Report) -> None:
     rates = [1e9 / report.daily[name].median for name in names]
     bars = ax.bar([report.labels[name] for name in names], rates, color=[COLORS[name] for name in names])
     for bar, rate in zip(bars, rates):
-        ax.annotate(f"{rate:,.0f}/s", (bar.get_x() + bar.get_width() / 2, bar.get_height()), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=9)
+        ax.annotate(
+            f"{rate:,.0f}/s",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            textcoords="offset points",
+            xytext=(0, 3),
+            ha="center",
+            fontsize=9,
+        )
     ax.set_ylabel("daily_loop runs per second (median)")
     ax.set_ylim(0, max(rates) * 1.15)
     ax.set_title("Small state: the 4-step daily loop, history kept (collector on)")

@@ -16,6 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import stepfold
+from bench.peers_common import (
+    DAILY_DATE,
+    DAILY_INPUT,
+    Capability,
+    DailyOutcome,
+    Plan,
+    RunSummary,
+    initial_extras,
+)
 from stepfold import (
     ExecutionContext,
     OrchestrationResult,
@@ -26,16 +35,6 @@ from stepfold import (
     run_workflow,
     thaw,
     verify,
-)
-
-from bench.peers_common import (
-    DAILY_DATE,
-    DAILY_INPUT,
-    Capability,
-    DailyOutcome,
-    Plan,
-    RunSummary,
-    initial_extras,
 )
 
 __all__ = ["StepfoldSide", "initial_state", "workflow_for"]

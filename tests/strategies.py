@@ -34,9 +34,7 @@ scalars = st.one_of(
 
 plain_values = st.recursive(
     scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4)
-    ),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4)),
     max_leaves=12,
 )
 """Plain Python data (dicts and lists) inside the value domain."""
@@ -74,7 +72,9 @@ def ops_steps(draw: st.DrawFn, index: int) -> StepSpec:
 def runtime_workflows(draw: st.DrawFn, max_steps: int = 5) -> WorkflowDefinition:
     """Workflows of 0..max_steps runtime steps over the generic operations."""
     count = draw(st.integers(0, max_steps))
-    return WorkflowDefinition(id=draw(st.sampled_from(["w", "flow", "daily"])), steps=[draw(ops_steps(i)) for i in range(count)])
+    return WorkflowDefinition(
+        id=draw(st.sampled_from(["w", "flow", "daily"])), steps=[draw(ops_steps(i)) for i in range(count)]
+    )
 
 
 @st.composite
@@ -116,9 +116,7 @@ def daily_tasks(draw: st.DrawFn) -> dict[str, object]:
 def daily_states(draw: st.DrawFn) -> dict[str, object]:
     """A plain initial state for the daily loop: unique-id `tasks` and a `journal`, either possibly empty."""
     tasks = draw(st.lists(daily_tasks(), max_size=8, unique_by=lambda task: task["id"]))
-    journal = draw(
-        st.lists(st.fixed_dictionaries({"date": _daily_dates, "text": st.text(max_size=6)}), max_size=5)
-    )
+    journal = draw(st.lists(st.fixed_dictionaries({"date": _daily_dates, "text": st.text(max_size=6)}), max_size=5))
     return {"tasks": tasks, "journal": journal}
 
 

@@ -103,7 +103,9 @@ def test_policy_refuses_unhashable_kinds() -> None:
 
 
 def test_step_mapping_with_mixed_key_types_is_refused() -> None:
-    with pytest.raises(InvalidValueError, match=r"^steps\[0\]: a step mapping needs 'id' and 'kind'.*got keys \['x', 1\]$"):
+    with pytest.raises(
+        InvalidValueError, match=r"^steps\[0\]: a step mapping needs 'id' and 'kind'.*got keys \['x', 1\]$"
+    ):
         WorkflowDefinition(id="w", steps=[{1: 2, "x": 3}])
 
 
@@ -158,7 +160,10 @@ def test_verify_never_raises_on_a_lone_surrogate_digest() -> None:
 def test_from_dict_refuses_digests_that_are_not_sha256_hex() -> None:
     document = json.loads(json.dumps(run_mission("echo").to_dict()))
     document["receipt"]["links"][0]["state_digest"] = "ABC"
-    with pytest.raises(InvalidDocumentError, match=r"^result.receipt.links\[0\].state_digest: expected 64 lowercase hex digits, got 'ABC'$"):
+    with pytest.raises(
+        InvalidDocumentError,
+        match=r"^result.receipt.links\[0\].state_digest: expected 64 lowercase hex digits, got 'ABC'$",
+    ):
         OrchestrationResult.from_dict(document)
 
 
@@ -167,7 +172,10 @@ def test_run_arguments_are_checked() -> None:
     calls: list[tuple[Callable[[], object], str]] = [
         (lambda: run_workflow({"id": "w"}), "workflow: expected a WorkflowDefinition, got dict"),
         (lambda: run_workflow(workflow, {"a": 1}), "ctx: expected an ExecutionContext, got dict"),
-        (lambda: run_workflow(workflow, operations=["noop"]), "operations: expected a mapping of names to operations, got list"),
+        (
+            lambda: run_workflow(workflow, operations=["noop"]),
+            "operations: expected a mapping of names to operations, got list",
+        ),
         (lambda: run_workflow(workflow, policy={"max_steps": 5}), "policy: expected a Policy, got dict"),
     ]
     for call, message in calls:
@@ -256,7 +264,11 @@ def test_from_dict_refuses_a_status_the_lineage_does_not_imply() -> None:
     # Found by `make fuzz`: a suspended document whose workflow had lost its steps raised IndexError.
     suspended = run_mission("daily_loop", ExecutionContext(DAILY_STATE), {"date": "2026-11-24"}).to_dict()
     cases: list[tuple[str, object, str]] = [
-        ("workflow", {**suspended["workflow"], "steps": []}, "result.lineage.entries: 2 entries for a workflow of 0 steps"),
+        (
+            "workflow",
+            {**suspended["workflow"], "steps": []},
+            "result.lineage.entries: 2 entries for a workflow of 0 steps",
+        ),
         ("status", "completed", "result.status: 'completed' disagrees with the lineage, which gives 'suspended'"),
         ("status", "failed", "result.status: 'failed' disagrees with the lineage, which gives 'suspended'"),
     ]

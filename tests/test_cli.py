@@ -29,7 +29,9 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 def test_console_script_runs_the_daily_loop_and_suspends() -> None:
     proc = subprocess.run(
         [str(SCRIPT), "run", "daily_loop", "--no-store", "--state", str(STATE), "--params", '{"date": "2026-11-24"}'],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 3, proc.stderr
     assert "daily-summarise-yesterday" in proc.stdout and "waiting" in proc.stdout
@@ -39,8 +41,21 @@ def test_console_script_runs_the_daily_loop_and_suspends() -> None:
 
 def test_python_dash_m_completes_with_the_approval() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "stepfold", "run", "daily_loop", "--no-store", "--state", str(STATE), "--input", APPROVE],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "stepfold",
+            "run",
+            "daily_loop",
+            "--no-store",
+            "--state",
+            str(STATE),
+            "--input",
+            APPROVE,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "status   completed" in proc.stdout
@@ -101,6 +116,8 @@ def test_bad_state_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_console_script_bad_usage_has_no_traceback() -> None:
-    proc = subprocess.run([str(SCRIPT), "run", "echo", "--no-store", "--params", "{"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(SCRIPT), "run", "echo", "--no-store", "--params", "{"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1

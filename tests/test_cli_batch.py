@@ -46,7 +46,13 @@ def write_batch(folder: Path, lines: list[str], name: str = "calls.jsonl") -> Pa
 
 def stepfold(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, encoding="utf-8", check=False, timeout=60,
+        [str(SCRIPT), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=60,
         env=env,
     )
 
@@ -66,8 +72,16 @@ def test_a_mixed_batch_reports_every_line_in_its_own_slot_and_saves_every_result
     table = rows(proc.stdout)
     assert list(table) == ["1", "2", "3", "5", "6", "7", "8", "9", "10", "11"]
     assert [table[n][:2] for n in table] == [
-        ["daily_loop", "completed"], ["daily_loop", "suspended"], ["echo", "completed"], ["daily_loop", "failed"],
-        ["nope", "error"], ["daily_loop", "error"], ["-", "error"], ["echo", "error"], ["-", "error"], ["echo", "error"],
+        ["daily_loop", "completed"],
+        ["daily_loop", "suspended"],
+        ["echo", "completed"],
+        ["daily_loop", "failed"],
+        ["nope", "error"],
+        ["daily_loop", "error"],
+        ["-", "error"],
+        ["echo", "error"],
+        ["-", "error"],
+        ["echo", "error"],
     ]
     assert table["2"][3] == "waiting for daily-confirm-priorities"
     assert table["5"][3].startswith("step 'daily-summarise-yesterday' (operation 'daily.summarise') failed")
@@ -100,8 +114,16 @@ def test_a_process_pool_gives_the_same_summary_and_store(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("lines", "code", "totals"),
     [
-        ([line("echo"), line("daily_loop", {}, DAILY_STATE, APPROVE)], 0, "2 calls: 2 completed, 0 suspended, 0 failed, 0 errors"),
-        ([line("echo"), line("daily_loop", {}, DAILY_STATE)], 3, "2 calls: 1 completed, 1 suspended, 0 failed, 0 errors"),
+        (
+            [line("echo"), line("daily_loop", {}, DAILY_STATE, APPROVE)],
+            0,
+            "2 calls: 2 completed, 0 suspended, 0 failed, 0 errors",
+        ),
+        (
+            [line("echo"), line("daily_loop", {}, DAILY_STATE)],
+            3,
+            "2 calls: 1 completed, 1 suspended, 0 failed, 0 errors",
+        ),
         ([line("daily_loop", {}, DAILY_STATE), "{"], 1, "2 calls: 0 completed, 1 suspended, 0 failed, 1 errors"),
         ([""], 0, "0 calls: 0 completed, 0 suspended, 0 failed, 0 errors"),
     ],
@@ -131,7 +153,7 @@ def test_bad_usage_exits_two_with_one_line(tmp_path: Path, args: list[str], mess
 
 
 def test_lines_that_are_not_utf8_are_reported_in_their_slot(tmp_path: Path) -> None:
-    (tmp_path / "calls.jsonl").write_bytes(line("echo").encode() + b"\n{\"mission\": \"\xff\"}\n")
+    (tmp_path / "calls.jsonl").write_bytes(line("echo").encode() + b'\n{"mission": "\xff"}\n')
     proc = stepfold(tmp_path, "batch", "calls.jsonl")
     assert proc.returncode == 1
     assert rows(proc.stdout)["2"] == ["-", "error", "-", "not UTF-8 text (byte 14)"]
@@ -173,7 +195,10 @@ def test_a_crash_mid_batch_loses_nothing_already_saved(tmp_path: Path) -> None:
     assert proc.returncode == 17  # the process died at line 3, in the middle of the batch
     listed = stepfold(tmp_path, "runs", env=env)
     assert listed.returncode == 0
-    assert [row.split()[1:3] for row in listed.stdout.splitlines()[1:]] == [["echo", "completed"], ["echo", "completed"]]
+    assert [row.split()[1:3] for row in listed.stdout.splitlines()[1:]] == [
+        ["echo", "completed"],
+        ["echo", "completed"],
+    ]
 
 
 def test_a_worker_that_dies_is_reported_in_its_slot_and_the_batch_ends_normally(tmp_path: Path) -> None:
@@ -192,7 +217,11 @@ def test_the_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
     write_batch(tmp_path, [line("echo", {"n": n}) for n in range(4)] + ["{"])
     main_fd, terminal_fd = pty.openpty()
     with subprocess.Popen(
-        [str(SCRIPT), "batch", "calls.jsonl"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=terminal_fd, text=True,
+        [str(SCRIPT), "batch", "calls.jsonl"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=terminal_fd,
+        text=True,
     ) as proc:
         os.close(terminal_fd)
         drawn = b""

@@ -31,7 +31,12 @@ DATE = '{"date": "2026-11-24"}'
 APPROVE = 'daily-confirm-priorities={"approved": true}'
 HEX64 = re.compile(r"[0-9a-f]{64}")
 SAVED_LINE = re.compile(r"^run      ([0-9a-f]{64})  \(saved in (.+)\)$", re.MULTILINE)
-DAILY_STEPS = ["daily-summarise-yesterday", "daily-generate-priorities", "daily-confirm-priorities", "daily-log-summary"]
+DAILY_STEPS = [
+    "daily-summarise-yesterday",
+    "daily-generate-priorities",
+    "daily-confirm-priorities",
+    "daily-log-summary",
+]
 
 Proc = subprocess.CompletedProcess[str]
 
@@ -171,8 +176,17 @@ def test_json_prints_only_the_to_dict_and_the_run_id(tmp_path: Path) -> None:
     assert proc.stderr == ""
     assert proc.stdout.count("\n") == 1  # one JSON document, no report, no `run` line
     document: dict[str, Any] = json.loads(proc.stdout)
-    for key in ("id", "success", "status", "executed_steps", "final_state", "failed_step_id", "error_message",
-                "lineage", "receipt"):
+    for key in (
+        "id",
+        "success",
+        "status",
+        "executed_steps",
+        "final_state",
+        "failed_step_id",
+        "error_message",
+        "lineage",
+        "receipt",
+    ):
         assert key in document
     assert document["status"] == "completed" and document["success"] is True
     run_id = document["run_id"]
@@ -471,7 +485,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     suspended = suspended_daily(folder)
     completed = saved_id(cli(folder, "run", "echo"))
     missing = next(
-        prefix for prefix in (c * 6 for c in "0123456789abcdef")
+        prefix
+        for prefix in (c * 6 for c in "0123456789abcdef")
         if not suspended.startswith(prefix) and not completed.startswith(prefix)
     )
     yield Seeded(folder, suspended, completed, missing)
@@ -494,8 +509,14 @@ BAD_USAGE: list[tuple[list[str], str]] = [
     (["run", "echo", "--store", "no/such/folder/x.db"], "no/such/folder/x.db: cannot open the store"),
     (["run", "echo", "--store", "."], "not a stepfold store (not a regular file)"),
     (["resume"], "the following arguments are required: run_id"),
-    (["resume", "<suspended>"], "waits at step 'daily-confirm-priorities'; give the person's input with --input daily-confirm-priorities=JSON"),
-    (["resume", "<suspended>", "--input", "daily-confirm-priorities={bad"], "--input daily-confirm-priorities: invalid JSON"),
+    (
+        ["resume", "<suspended>"],
+        "waits at step 'daily-confirm-priorities'; give the person's input with --input daily-confirm-priorities=JSON",
+    ),
+    (
+        ["resume", "<suspended>", "--input", "daily-confirm-priorities={bad"],
+        "--input daily-confirm-priorities: invalid JSON",
+    ),
     (["resume", "<suspended>", "--input", "x=1"], "inputs.x: workflow 'daily_loop' has no human or effect step 'x'"),
     (["resume", "<suspended>", "--input", "a=1", "--input", "a=2"], "--input a: given twice"),
     (["resume", "<completed>", "--input", APPROVE], "is completed; only a suspended run resumes"),

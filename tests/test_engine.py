@@ -43,9 +43,7 @@ def test_fold_is_deterministic(workflow: WorkflowDefinition, state: dict[str, ob
 
 
 @given(human_workflows(), plain_states, st.lists(plain_values, min_size=2, max_size=2))
-def test_inputs_are_never_mutated(
-    workflow: WorkflowDefinition, state: dict[str, object], values: list[object]
-) -> None:
+def test_inputs_are_never_mutated(workflow: WorkflowDefinition, state: dict[str, object], values: list[object]) -> None:
     inputs = _inputs_for(workflow, values)
     metadata: dict[str, object] = {"tags": ["a", {"b": [1]}]}
     snapshot = copy.deepcopy((state, inputs, metadata))
@@ -85,10 +83,14 @@ def violating_workflows(draw: st.DrawFn) -> tuple[WorkflowDefinition, type[Stepf
     rule = draw(st.sampled_from(["kind", "operation", "missing-operation", "too-many", "too-many-human"]))
     position = draw(st.integers(0, len(base)))
     if rule == "kind":
-        base.insert(position, StepSpec("odd", draw(st.sampled_from(["batch", "", "Runtime", "robot"])), {"operation": "noop"}))
+        base.insert(
+            position, StepSpec("odd", draw(st.sampled_from(["batch", "", "Runtime", "robot"])), {"operation": "noop"})
+        )
         expected: type[StepfoldError] = EnvelopeViolation
     elif rule == "operation":
-        base.insert(position, StepSpec("typo", "runtime", {"operation": draw(st.sampled_from(["sett", "Noop", "nop", ""]))}))
+        base.insert(
+            position, StepSpec("typo", "runtime", {"operation": draw(st.sampled_from(["sett", "Noop", "nop", ""]))})
+        )
         expected = EnvelopeViolation
     elif rule == "missing-operation":
         base.insert(position, StepSpec("bare", "runtime", {}))
@@ -185,14 +187,17 @@ def test_resume_refuses_to_change_a_recorded_input() -> None:
     workflow = WorkflowDefinition(id="w", steps=[StepSpec("h1", "human", {}), StepSpec("h2", "human", {})])
     first = run_workflow(workflow, ExecutionContext(inputs={"h1": 1}))
     assert first.pending_step_id == "h2"
-    with pytest.raises(InvalidValueError, match=r'inputs.h1: step .h1. already has the input'):
+    with pytest.raises(InvalidValueError, match=r"inputs.h1: step .h1. already has the input"):
         resume(first, {"h1": 2, "h2": 3})
     assert resume(first, {"h1": 1, "h2": 3}).status == "completed"
 
 
 def test_unknown_input_step_is_refused_before_running() -> None:
     workflow = WorkflowDefinition(id="w", steps=[StepSpec("ask", "human", {})])
-    with pytest.raises(InvalidValueError, match=r"inputs.aks: workflow 'w' has no human or effect step 'aks'; steps that take an input: \[.ask.\]"):
+    with pytest.raises(
+        InvalidValueError,
+        match=r"inputs.aks: workflow 'w' has no human or effect step 'aks'; steps that take an input: \[.ask.\]",
+    ):
         run_workflow(workflow, ExecutionContext(inputs={"aks": True}))
 
 
@@ -204,7 +209,9 @@ def test_orchestrator_binds_policy_and_operations() -> None:
     workflow = WorkflowDefinition(id="w", steps=[StepSpec("s", "runtime", {"operation": "shout"})])
     assert orchestrator.run_workflow(workflow, ExecutionContext()).final_state == {"shout": "HEY"}
     with pytest.raises(AntiFailureViolation):
-        orchestrator.run_workflow(WorkflowDefinition(id="w", steps=[workflow.steps[0], StepSpec("t", "runtime", {"operation": "noop"})]))
+        orchestrator.run_workflow(
+            WorkflowDefinition(id="w", steps=[workflow.steps[0], StepSpec("t", "runtime", {"operation": "noop"})])
+        )
     assert Orchestrator().policy == TIER2_POLICY
 
 
@@ -246,7 +253,11 @@ def test_bad_policy_or_operations_arguments_are_refused_with_an_exact_message() 
 def test_an_operation_that_is_not_callable_is_refused_before_running(step: StepSpec, name: str) -> None:
     workflow = WorkflowDefinition(id="w", steps=[step])
     with pytest.raises(EnvelopeViolation) as info:
-        run_workflow(workflow, ExecutionContext(inputs={"s": 1} if step.kind == "human" else {}), operations=DEFAULT_OPERATIONS.set(name, "loud"))  # type: ignore[arg-type]
+        run_workflow(
+            workflow,
+            ExecutionContext(inputs={"s": 1} if step.kind == "human" else {}),
+            operations=DEFAULT_OPERATIONS.set(name, "loud"),  # type: ignore[arg-type]
+        )
     assert str(info.value) == f"workflow 'w' step 's': operation {name!r} is not callable"
 
 

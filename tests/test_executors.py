@@ -67,6 +67,7 @@ def registry_restored() -> Iterator[None]:
 
 # MissionCall ------------------------------------------------------------------
 
+
 def test_mission_call_freezes_its_inputs_at_the_boundary() -> None:
     params: dict[str, object] = {"date": "2026-11-24", "tags": ["a"]}
     call = MissionCall("daily_loop", params, {"tasks": []}, APPROVE)
@@ -85,7 +86,9 @@ def test_mission_call_freezes_its_inputs_at_the_boundary() -> None:
         (("",), "mission: expected a non-empty mission name"),
     ],
 )
-def test_mission_call_refuses_values_outside_the_domain_naming_the_path(arguments: tuple[object, ...], message: str) -> None:
+def test_mission_call_refuses_values_outside_the_domain_naming_the_path(
+    arguments: tuple[object, ...], message: str
+) -> None:
     with pytest.raises(ValueError) as caught:
         MissionCall(*arguments)
     assert message in str(caught.value)
@@ -114,13 +117,21 @@ def test_mission_call_from_dict_names_what_is_wrong(document: object, message: s
 
 # In-process ---------------------------------------------------------------------
 
+
 def test_results_come_in_call_order_and_equal_run_mission() -> None:
     calls = daily_calls(6)
     results = run_many(calls)
     assert [result.to_dict() for result in results] == [
         run_mission(call.mission, ExecutionContext(call.state, call.inputs), call.params).to_dict() for call in calls
     ]
-    assert [result.status for result in results] == ["suspended", "completed", "completed", "completed", "suspended", "completed"]
+    assert [result.status for result in results] == [
+        "suspended",
+        "completed",
+        "completed",
+        "completed",
+        "suspended",
+        "completed",
+    ]
 
 
 def test_a_mission_that_fails_is_a_failed_result_not_an_error() -> None:
@@ -166,6 +177,7 @@ def test_only_mission_calls_are_accepted() -> None:
 
 
 # Pools ----------------------------------------------------------------------------
+
 
 def test_a_thread_pool_gives_identical_results(expected: list[dict[str, object]]) -> None:
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
@@ -221,7 +233,9 @@ def write_plugin(site: Path, module: str, source: str, points: dict[str, str]) -
 def test_a_fresh_worker_finds_missions_installed_through_entry_points(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry_restored: None
 ) -> None:
-    monkeypatch.syspath_prepend(str(write_plugin(tmp_path / "site", "plugged_mission", PLUGIN, {"plugged": "plugged_mission:PLUGGED"})))
+    monkeypatch.syspath_prepend(
+        str(write_plugin(tmp_path / "site", "plugged_mission", PLUGIN, {"plugged": "plugged_mission:PLUGGED"}))
+    )
     calls = [MissionCall("plugged", {"mark": "from a plugin"}), MissionCall("echo")]
     spawn = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
@@ -255,6 +269,7 @@ def test_a_worker_that_dies_is_its_calls_error_not_the_end_of_the_batch(
 
 # Dask ---------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def dask_executor() -> Iterator[concurrent.futures.Executor]:
     """A local Dask cluster of two worker processes, started once for this module."""
@@ -281,11 +296,18 @@ def test_a_dask_cluster_gives_identical_results(
 
 
 def test_a_suite_over_a_dask_cluster_has_the_same_digest(dask_executor: concurrent.futures.Executor) -> None:
-    suite = Suite("days", [
-        Scenario("week", DAILY_STATE, [("daily_loop", {"date": f"2026-11-{day}"}, APPROVE) for day in (24, 25, 26)]),
-        Scenario("echo", {"x": 1}, [("echo", {"payload_key": "x"})]),
-    ])
+    suite = Suite(
+        "days",
+        [
+            Scenario(
+                "week", DAILY_STATE, [("daily_loop", {"date": f"2026-11-{day}"}, APPROVE) for day in (24, 25, 26)]
+            ),
+            Scenario("echo", {"x": 1}, [("echo", {"payload_key": "x"})]),
+        ],
+    )
     here = run_suite(suite)
     there = run_suite(suite, dask_executor)
     assert there.digest == here.digest
-    assert [[r.to_dict() for r in s.results] for s in there.scenarios] == [[r.to_dict() for r in s.results] for s in here.scenarios]
+    assert [[r.to_dict() for r in s.results] for s in there.scenarios] == [
+        [r.to_dict() for r in s.results] for s in here.scenarios
+    ]

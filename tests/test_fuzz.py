@@ -26,12 +26,10 @@ import copy
 import io
 import json
 import math
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from enum import IntEnum
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +71,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DAILY_STATE = json.loads((ROOT / "examples" / "daily_state.json").read_text(encoding="utf-8"))
 
 fuzzing = settings(
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much, HealthCheck.large_base_example]
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.large_base_example,
+    ]
 )
 """The loaded profile's example count and randomness, without the health checks that big, deep inputs trip."""
 
@@ -223,8 +226,21 @@ json_values: st.SearchStrategy[object] = st.recursive(
 """Anything `json.loads` can return (lone surrogates included: JSON's `\\ud800` escape makes one)."""
 
 _RESULT_KEYS = sorted(
-    ["context", "error_message", "executed_steps", "failed_step_id", "final_state", "format", "id", "lineage",
-     "pending_step_id", "receipt", "status", "success", "workflow"]
+    [
+        "context",
+        "error_message",
+        "executed_steps",
+        "failed_step_id",
+        "final_state",
+        "format",
+        "id",
+        "lineage",
+        "pending_step_id",
+        "receipt",
+        "status",
+        "success",
+        "workflow",
+    ]
 )
 
 
@@ -335,7 +351,10 @@ def _i_json_number(digits: str) -> int | float:
 def test_fuzz_value_walkers_raise_only_invalid_value_error(a: object, b: object) -> None:
     _count("walkers")
     calls: tuple[Callable[[], object], ...] = (
-        lambda: thaw(a), lambda: canonical_json(a), lambda: values_equal(a, b), lambda: values_identical(a, b)
+        lambda: thaw(a),
+        lambda: canonical_json(a),
+        lambda: values_equal(a, b),
+        lambda: values_identical(a, b),
     )
     for call in calls:
         try:
@@ -363,8 +382,12 @@ def test_fuzz_step_spec(step_id: object, kind: object, payload: object) -> None:
 
 
 step_like = st.one_of(
-    st.builds(StepSpec, st.sampled_from(["a", "b", "", "c"]), st.sampled_from(["runtime", "human"]),
-              st.fixed_dictionaries({}, optional={"operation": st.sampled_from(["noop", "set"])})),
+    st.builds(
+        StepSpec,
+        st.sampled_from(["a", "b", "", "c"]),
+        st.sampled_from(["runtime", "human"]),
+        st.fixed_dictionaries({}, optional={"operation": st.sampled_from(["noop", "set"])}),
+    ),
     st.dictionaries(st.one_of(st.sampled_from(["id", "kind", "payload"]), any_keys), anything, max_size=4),
     st.fixed_dictionaries({"id": st.one_of(any_text, anything), "kind": kinds}, optional={"payload": payloads}),
     anything,
@@ -411,7 +434,9 @@ def test_fuzz_execution_context(arguments: dict[str, Any]) -> None:
         optional={
             "max_steps": st.one_of(st.integers(), huge_ints, anything),
             "max_human_steps": st.one_of(st.integers(), anything),
-            "allowed_kinds": st.one_of(st.lists(st.one_of(any_text, anything), max_size=3), st.sets(any_text), anything),
+            "allowed_kinds": st.one_of(
+                st.lists(st.one_of(any_text, anything), max_size=3), st.sets(any_text), anything
+            ),
         },
     )
 )
@@ -519,9 +544,16 @@ def _unedited(document: object) -> bool:
 # Runs -----------------------------------------------------------------------------------------------
 
 domain_values: st.SearchStrategy[object] = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1), st.floats(allow_nan=False, allow_infinity=False),
-              st.text(max_size=8)),
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**53) + 1, 2**53 - 1),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=8),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 """JSON values inside the value domain (what a run's payloads, inputs and states may hold)."""
@@ -530,8 +562,21 @@ step_payloads = st.fixed_dictionaries(
     {"operation": st.sampled_from(sorted(DEFAULT_OPERATIONS))},
     optional={
         name: domain_values
-        for name in ("key", "value", "values", "by", "source", "target", "reason", "into", "date", "max_priorities",
-                     "paths", "pattern", "runner")
+        for name in (
+            "key",
+            "value",
+            "values",
+            "by",
+            "source",
+            "target",
+            "reason",
+            "into",
+            "date",
+            "max_priorities",
+            "paths",
+            "pattern",
+            "runner",
+        )
     },
 )
 
@@ -550,15 +595,25 @@ def runnable_workflows(draw: st.DrawFn) -> tuple[WorkflowDefinition, ExecutionCo
             payload = {k: v for k, v in payload.items() if k != "operation"}
         steps.append(StepSpec(f"s{index}", kind, payload))
     humans = [step.id for step in steps if step.kind == "human"]
-    inputs = {step_id: draw(domain_values) for step_id in draw(st.lists(st.sampled_from(humans), unique=True))} if humans else {}
-    state = draw(st.one_of(st.dictionaries(st.sampled_from(["tasks", "journal", "tests", "log", "k", "n"]), domain_values, max_size=4),
-                           st.just(DAILY_STATE)))
+    inputs = (
+        {step_id: draw(domain_values) for step_id in draw(st.lists(st.sampled_from(humans), unique=True))}
+        if humans
+        else {}
+    )
+    state = draw(
+        st.one_of(
+            st.dictionaries(st.sampled_from(["tasks", "journal", "tests", "log", "k", "n"]), domain_values, max_size=4),
+            st.just(DAILY_STATE),
+        )
+    )
     return WorkflowDefinition(id="fuzz", steps=steps), ExecutionContext(state, inputs)
 
 
 @fuzzing
 @given(runnable_workflows(), st.one_of(domain_values, json_values))
-def test_fuzz_runs_fail_their_step_never_the_caller(case: tuple[WorkflowDefinition, ExecutionContext], late: object) -> None:
+def test_fuzz_runs_fail_their_step_never_the_caller(
+    case: tuple[WorkflowDefinition, ExecutionContext], late: object
+) -> None:
     _count("run_workflow")
     workflow, context = case
     result = run_workflow(workflow, context)
@@ -599,15 +654,25 @@ def cli_world(tmp_path_factory: pytest.TempPathFactory) -> CliWorld:
     approve = {"daily-confirm-priorities": {"approved": True}}
     with SQLiteStore(folder / "store.db") as store:
         suspended = store.save(run_mission("daily_loop", ExecutionContext(DAILY_STATE), {"date": "2026-11-24"}))
-        completed = store.save(run_mission("daily_loop", ExecutionContext(DAILY_STATE, approve), {"date": "2026-11-24"}))
+        completed = store.save(
+            run_mission("daily_loop", ExecutionContext(DAILY_STATE, approve), {"date": "2026-11-24"})
+        )
     (folder / "folder").mkdir()
     deep = "[" * 100_000 + "]" * 100_000
     files = [
         _write(folder, "doc.json", json.dumps(BASE_DOCUMENTS[0])),
         _write(folder, "damaged.json", json.dumps(BASE_DOCUMENTS[1])[:-40]),
         _write(folder, "deep.json", deep),
-        _write(folder, "deep-id.json", json.dumps(BASE_DOCUMENTS[3]).replace('"id": "echo"', '"id": ' + "[" * 900 + "]" * 900, 1)),
-        _write(folder, "surrogate.json", json.dumps(BASE_DOCUMENTS[3]).replace('"workflow_digest": "', '"workflow_digest": "\\ud800', 1)),
+        _write(
+            folder,
+            "deep-id.json",
+            json.dumps(BASE_DOCUMENTS[3]).replace('"id": "echo"', '"id": ' + "[" * 900 + "]" * 900, 1),
+        ),
+        _write(
+            folder,
+            "surrogate.json",
+            json.dumps(BASE_DOCUMENTS[3]).replace('"workflow_digest": "', '"workflow_digest": "\\ud800', 1),
+        ),
         _write(folder, "nan.json", '{"a": NaN}'),
         _write(folder, "binary.json", b"\xff\xfe\x00garbage"),
         _write(folder, "state.json", json.dumps(DAILY_STATE)),
@@ -616,15 +681,52 @@ def cli_world(tmp_path_factory: pytest.TempPathFactory) -> CliWorld:
         "missing.json",
     ]
     tokens = (
-        "missions", "run", "resume", "show", "verify", "runs", "export", "batch",
-        "--state", "--params", "--input", "--json", "--no-store", "--workers",
-        "daily_loop", "echo", "run_tests", "nope",
-        '{"date": "2026-11-24"}', '{"payload_key": "x"}', '{"max_priorities": -1}', "{", "[1]", '{"a": NaN}',
-        '{"a": 1, "a": 2}', '{"a": ' + deep + "}", '{"a": 1' + "0" * 5000 + "}", '{"a": "\\ud800"}',
-        'daily-confirm-priorities={"approved": true}', 'daily-confirm-priorities={"priorities": ["zz"]}',
-        "daily-confirm-priorities=" + deep, "x=1", "=1", "novalue",
-        suspended, suspended[:6], suspended[:5], completed, completed[:8], "000000", "abcdef", suspended.upper(),
-        "0", "1", "-1", "x",
+        "missions",
+        "run",
+        "resume",
+        "show",
+        "verify",
+        "runs",
+        "export",
+        "batch",
+        "--state",
+        "--params",
+        "--input",
+        "--json",
+        "--no-store",
+        "--workers",
+        "daily_loop",
+        "echo",
+        "run_tests",
+        "nope",
+        '{"date": "2026-11-24"}',
+        '{"payload_key": "x"}',
+        '{"max_priorities": -1}',
+        "{",
+        "[1]",
+        '{"a": NaN}',
+        '{"a": 1, "a": 2}',
+        '{"a": ' + deep + "}",
+        '{"a": 1' + "0" * 5000 + "}",
+        '{"a": "\\ud800"}',
+        'daily-confirm-priorities={"approved": true}',
+        'daily-confirm-priorities={"priorities": ["zz"]}',
+        "daily-confirm-priorities=" + deep,
+        "x=1",
+        "=1",
+        "novalue",
+        suspended,
+        suspended[:6],
+        suspended[:5],
+        completed,
+        completed[:8],
+        "000000",
+        "abcdef",
+        suspended.upper(),
+        "0",
+        "1",
+        "-1",
+        "x",
         *files,
     )
     return CliWorld(folder, tokens)
@@ -678,4 +780,6 @@ def _report(request: pytest.FixtureRequest) -> Iterator[None]:
     total = sum(EXAMPLES.values())
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
-        print(f"\nfuzz: {total} examples in {elapsed:.1f} s ({', '.join(f'{k} {v}' for k, v in sorted(EXAMPLES.items()))})")
+        print(
+            f"\nfuzz: {total} examples in {elapsed:.1f} s ({', '.join(f'{k} {v}' for k, v in sorted(EXAMPLES.items()))})"
+        )

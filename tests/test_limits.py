@@ -35,10 +35,13 @@ def test_the_deepest_value_works_everywhere(tmp_path: Path) -> None:
     # A state entry nested MAX_DEPTH - 1 levels below the state (the state mapping is the first level) is the deepest a
     # state holds: it runs, records, serialises, reads back, verifies and survives the store.
     deepest = nested_lists(MAX_DEPTH - 1, leaf=1)
-    workflow = WorkflowDefinition(id="deep", steps=[
-        StepSpec("copy", "runtime", {"operation": "copy", "source": "deep", "target": "copy"}),
-        StepSpec("ask", "human", {}),
-    ])
+    workflow = WorkflowDefinition(
+        id="deep",
+        steps=[
+            StepSpec("copy", "runtime", {"operation": "copy", "source": "deep", "target": "copy"}),
+            StepSpec("ask", "human", {}),
+        ],
+    )
     suspended = run_workflow(workflow, ExecutionContext({"deep": deepest}))
     result = resume(suspended, {"ask": deepest})
     assert result.status == "completed"
@@ -56,7 +59,9 @@ def test_huge_ints_are_refused_by_size_not_digits() -> None:
     for value, shown in [(2**53, "9007199254740992"), (-(2**53), "-9007199254740992"), (10**5000, "of 16610 bits")]:
         with pytest.raises(InvalidValueError) as info:
             freeze({"n": value}, path="state")
-        assert str(info.value) == f"state.n: integer {shown} is outside +-(2**53 - 1), which I-JSON cannot carry exactly"
+        assert (
+            str(info.value) == f"state.n: integer {shown} is outside +-(2**53 - 1), which I-JSON cannot carry exactly"
+        )
     assert freeze(MAX_SAFE_INTEGER) == MAX_SAFE_INTEGER and freeze(-MAX_SAFE_INTEGER) == -MAX_SAFE_INTEGER
     outcome = cli("run", "echo", "--no-store", "--params", '{"a": 1' + "0" * 5000 + "}")
     assert (outcome.code, outcome.out) == (2, "")
@@ -103,8 +108,12 @@ def test_walkers_refuse_data_deeper_than_freeze_makes() -> None:
     fits, too_deep = nested_lists(walk_limit), nested_lists(walk_limit + 1)
     assert thaw(fits) == fits and canonical_json(fits) == deep_json(walk_limit).encode()
     assert values_equal(fits, nested_lists(walk_limit)) and values_identical(fits, nested_lists(walk_limit))
-    for walk in (thaw, canonical_json, lambda v: values_equal(v, nested_lists(walk_limit + 1)),
-                 lambda v: values_identical(v, nested_lists(walk_limit + 1))):
+    for walk in (
+        thaw,
+        canonical_json,
+        lambda v: values_equal(v, nested_lists(walk_limit + 1)),
+        lambda v: values_identical(v, nested_lists(walk_limit + 1)),
+    ):
         with pytest.raises(InvalidValueError) as info:
             walk(too_deep)
         assert str(info.value) == f"value: nesting is deeper than {walk_limit} levels (MAX_DEPTH is {MAX_DEPTH})"
@@ -132,12 +141,16 @@ def test_from_dict_and_verify_refuse_deep_documents() -> None:
     ],
     ids=["params", "state", "input", "verify-file"],
 )
-def test_cli_refuses_absurdly_deep_json_with_exit_two(argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_refuses_absurdly_deep_json_with_exit_two(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "deep.json").write_text(deep_json(100_000), encoding="utf-8")
     outcome = cli(*argv)
     assert (outcome.code, outcome.out) == (2, "")
-    assert outcome.err.endswith(f": invalid JSON: nested too deeply to parse (values nest at most {MAX_DEPTH} levels)\n")
+    assert outcome.err.endswith(
+        f": invalid JSON: nested too deeply to parse (values nest at most {MAX_DEPTH} levels)\n"
+    )
     assert outcome.err.count("\n") == 1
     # Deep enough to parse but past MAX_DEPTH: refused by freeze, naming the path.
     deep = cli("run", "echo", "--no-store", "--params", '{"a": ' + deep_json(200) + "}")
@@ -151,7 +164,9 @@ def test_a_state_holds_the_same_depth_however_it_is_built() -> None:
     built = State({"k": deepest})
     assert State().set("k", deepest) == built == State().update({"k": deepest})
     grows: tuple[Callable[[], State], ...] = (
-        lambda: State({"k": too_deep}), lambda: State().set("k", too_deep), lambda: State().update({"k": too_deep})
+        lambda: State({"k": too_deep}),
+        lambda: State().set("k", too_deep),
+        lambda: State().update({"k": too_deep}),
     )
     for grow in grows:
         with pytest.raises(InvalidValueError, match=f"^state.k\\[0\\].*: nesting is deeper than {MAX_DEPTH} levels$"):

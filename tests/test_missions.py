@@ -14,12 +14,12 @@ import stepfold.builder
 import stepfold.engine
 import stepfold.registry
 from stepfold import (
-    InvalidInputError,
     DEFAULT_OPERATIONS,
     AntiFailurePlanningError,
     AntiFailureViolation,
     EnvelopeViolation,
     ExecutionContext,
+    InvalidInputError,
     InvalidValueError,
     Mission,
     MissionSpec,
@@ -51,9 +51,7 @@ DAILY_IDS = ["daily-summarise-yesterday", "daily-generate-priorities", CONFIRM, 
 
 def six_noops(params: Params) -> WorkflowDefinition:
     """A builder that plans one step more than the default policy allows."""
-    return WorkflowDefinition(
-        id="big", steps=[StepSpec(f"s{i}", "runtime", {"operation": "noop"}) for i in range(6)]
-    )
+    return WorkflowDefinition(id="big", steps=[StepSpec(f"s{i}", "runtime", {"operation": "noop"}) for i in range(6)])
 
 
 def daily(
@@ -411,7 +409,7 @@ def test_daily_confirm_refuses_a_malformed_decision(decision: object) -> None:
     with pytest.raises(InvalidInputError) as info:
         daily({"tasks": [task("a", 1)]}, {}, decision)
     assert str(info.value).startswith(
-        'inputs["daily-confirm-priorities"]: step \'daily-confirm-priorities\' (operation \'daily.confirm\') refused the input'
+        "inputs[\"daily-confirm-priorities\"]: step 'daily-confirm-priorities' (operation 'daily.confirm') refused the input"
     )
 
 
@@ -575,7 +573,9 @@ def test_echo_plans_one_step() -> None:
         ("daily_loop", {"max_priorities": -1}, "params.max_priorities: expected an int >= 0, got -1"),
     ],
 )
-def test_builders_refuse_bad_params_with_an_exact_message(mission: str, params: dict[str, object], message: str) -> None:
+def test_builders_refuse_bad_params_with_an_exact_message(
+    mission: str, params: dict[str, object], message: str
+) -> None:
     with pytest.raises(InvalidValueError) as info:
         build_workflow(MissionSpec(mission, params))
     assert str(info.value) == message
@@ -586,7 +586,9 @@ def test_run_tests_refuses_a_list_param_holding_something_else_than_strings() ->
         build_workflow(MissionSpec("run_tests", {"runner": ["pytest", 1]}))
 
 
-@pytest.mark.parametrize(("mission", "params"), [("daily_loop", {"date": "2026-03-10"}), ("echo", {"x": 1}), ("run_tests", {})])
+@pytest.mark.parametrize(
+    ("mission", "params"), [("daily_loop", {"date": "2026-03-10"}), ("echo", {"x": 1}), ("run_tests", {})]
+)
 def test_a_builder_called_directly_plans_what_build_workflow_returns_but_the_params(
     mission: str, params: dict[str, object]
 ) -> None:
@@ -677,7 +679,9 @@ def test_register_mission_keeps_the_operations_a_mission_brings() -> None:
 
 def test_run_mission_runs_with_the_operations_and_policy_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     def build_batch(params: Params) -> WorkflowDefinition:
-        return WorkflowDefinition(id="batch", steps=[StepSpec(f"s{i}", "batch", {"operation": "greet", "name": "x"}) for i in range(6)])
+        return WorkflowDefinition(
+            id="batch", steps=[StepSpec(f"s{i}", "batch", {"operation": "greet", "name": "x"}) for i in range(6)]
+        )
 
     monkeypatch.setitem(MISSION_REGISTRY, "batch", build_batch)
     policy = Policy(max_steps=6, allowed_kinds={"batch"})

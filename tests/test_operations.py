@@ -15,20 +15,20 @@ from hypothesis import strategies as st
 
 import stepfold
 from stepfold import (
-    InvalidInputError,
-    StepfoldError,
     DEFAULT_OPERATIONS,
     EnvelopeViolation,
     ExecutionContext,
+    InvalidInputError,
     OperationError,
     OrchestrationResult,
     Policy,
     State,
+    StepfoldError,
     StepSpec,
     WorkflowDefinition,
     canonical_json,
-    thaw,
     run_workflow,
+    thaw,
 )
 from stepfold.operations import Operation
 from tests.strategies import daily_states, ops_steps, plain_values, small_keys, states
@@ -429,7 +429,10 @@ def test_daily_operations_never_mutate_their_inputs(plain: dict[str, object]) ->
 
 
 def refusal(
-    name: str, state: Mapping[str, object], payload: Mapping[str, object], kind: str = "runtime",
+    name: str,
+    state: Mapping[str, object],
+    payload: Mapping[str, object],
+    kind: str = "runtime",
     error: type[StepfoldError] = OperationError,
 ) -> str:
     """The `OperationError` (or `error`) message of a built-in operation called directly."""
@@ -466,7 +469,10 @@ def test_builtin_operations_fail_with_an_exact_message(
 def test_fail_without_a_reason_says_it_failed_on_purpose() -> None:
     assert refusal("fail", {}, {}) == "failed on purpose (operation 'fail')"
     result = run_one({"operation": "fail"}, step_id="f")
-    assert result.error_message == "step 'f' (operation 'fail') failed: OperationError: failed on purpose (operation 'fail')"
+    assert (
+        result.error_message
+        == "step 'f' (operation 'fail') failed: OperationError: failed on purpose (operation 'fail')"
+    )
 
 
 def test_fail_with_a_reason_that_is_not_a_string_shows_it_as_canonical_json() -> None:
@@ -507,8 +513,16 @@ def test_tests_execute_plans_the_runner_followed_by_the_paths() -> None:
         ({}, {"runner": ["pytest"]}, "state.tests.paths: missing; run tests.discover first"),
         ({"tests": {"pattern": "*"}}, {"runner": ["pytest"]}, "state.tests.paths: missing; run tests.discover first"),
         ({"tests": [1]}, {"runner": ["pytest"]}, "state.tests: expected a mapping, got a list"),
-        ({"tests": {"paths": ["a"]}}, {"runner": "pytest"}, "payload 'runner' must be a list of strings, got str 'pytest'"),
-        ({"tests": {"paths": ["a"]}}, {"runner": ["pytest", 1]}, "payload 'runner' must be a list of strings, got a list"),
+        (
+            {"tests": {"paths": ["a"]}},
+            {"runner": "pytest"},
+            "payload 'runner' must be a list of strings, got str 'pytest'",
+        ),
+        (
+            {"tests": {"paths": ["a"]}},
+            {"runner": ["pytest", 1]},
+            "payload 'runner' must be a list of strings, got a list",
+        ),
     ],
 )
 def test_tests_execute_refuses_a_missing_plan_or_a_bad_runner(
@@ -557,7 +571,11 @@ def test_tests_report_refuses_results_without_an_int_failed_count(results: objec
         ("daily.summarise", {"journal": {"a": 1}}, "state.journal: expected a list, got a mapping"),
         ("daily.log", {"log": 3}, "state.log: expected a list, got int 3"),
         ("daily.summarise", {"tasks": [7]}, "state.tasks[0]: expected a task mapping, got int 7"),
-        ("daily.summarise", {"tasks": [{"title": "x"}]}, "state.tasks[0].id: expected a string or int id, got NoneType None"),
+        (
+            "daily.summarise",
+            {"tasks": [{"title": "x"}]},
+            "state.tasks[0].id: expected a string or int id, got NoneType None",
+        ),
         ("daily.summarise", {"tasks": [{"id": True}]}, "state.tasks[0].id: expected a string or int id, got bool True"),
         ("daily.summarise", {"tasks": [{"id": 1.5}]}, "state.tasks[0].id: expected a string or int id, got float 1.5"),
         (
@@ -578,29 +596,36 @@ def test_tests_report_refuses_results_without_an_int_failed_count(results: objec
         (
             "daily.summarise",
             {"tasks": [{"id": 1, "due": "soon"}]},
-            'state.tasks[0].due: expected a date "YYYY-MM-DD", got str \'soon\'',
+            "state.tasks[0].due: expected a date \"YYYY-MM-DD\", got str 'soon'",
         ),
         (
             "daily.summarise",
             {"tasks": [{"id": 1, "due": "2026-02-30"}]},
-            'state.tasks[0].due: expected a date "YYYY-MM-DD", got str \'2026-02-30\'',
+            "state.tasks[0].due: expected a date \"YYYY-MM-DD\", got str '2026-02-30'",
         ),
-        ("daily.summarise", {"tasks": [{"id": 1, "done": 1}]}, "state.tasks[0].done: expected true or false, got int 1"),
-        ("daily.summarise", {"journal": [{"date": "x"}, "note"]}, "state.journal[1]: expected a journal entry mapping, got str 'note'"),
+        (
+            "daily.summarise",
+            {"tasks": [{"id": 1, "done": 1}]},
+            "state.tasks[0].done: expected true or false, got int 1",
+        ),
+        (
+            "daily.summarise",
+            {"journal": [{"date": "x"}, "note"]},
+            "state.journal[1]: expected a journal entry mapping, got str 'note'",
+        ),
     ],
 )
-def test_daily_operations_name_the_path_of_a_malformed_state(
-    name: str, state: dict[str, object], message: str
-) -> None:
+def test_daily_operations_name_the_path_of_a_malformed_state(name: str, state: dict[str, object], message: str) -> None:
     assert refusal(name, state, {}) == message
 
 
 @pytest.mark.parametrize(
-    ("date", "shown"), [("10/03/2026", "str '10/03/2026'"), ("2026-13-01", "str '2026-13-01'"), (20260310, "int 20260310")]
+    ("date", "shown"),
+    [("10/03/2026", "str '10/03/2026'"), ("2026-13-01", "str '2026-13-01'"), (20260310, "int 20260310")],
 )
 def test_daily_operations_refuse_a_payload_date_that_is_not_a_day(date: object, shown: str) -> None:
     for name in ("daily.summarise", "daily.log"):
-        assert refusal(name, {}, {"date": date}) == f'payload \'date\': expected a date "YYYY-MM-DD", got {shown}'
+        assert refusal(name, {}, {"date": date}) == f"payload 'date': expected a date \"YYYY-MM-DD\", got {shown}"
 
 
 def test_daily_task_fields_default_to_priority_zero_open_and_no_due_date() -> None:
@@ -618,7 +643,12 @@ def test_daily_prioritise_keeps_three_when_the_payload_does_not_say() -> None:
 
 def test_daily_prioritise_ranks_int_ids_before_string_ids_each_ascending() -> None:
     tasks = [{"id": "b"}, {"id": 10}, {"id": "a"}, {"id": 2}]
-    assert call("daily.prioritise", {"tasks": tasks}, {"max_priorities": 4}).to_dict()["priorities"] == [2, 10, "a", "b"]
+    assert call("daily.prioritise", {"tasks": tasks}, {"max_priorities": 4}).to_dict()["priorities"] == [
+        2,
+        10,
+        "a",
+        "b",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -119,10 +119,24 @@ def pip_install(package: Path, site: Path) -> None:
     """Install for real into `site`, offline."""
     proc = subprocess.run(
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-            "--disable-pip-version-check", "--no-cache-dir", "--target", str(site), str(package),
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--no-cache-dir",
+            "--target",
+            str(site),
+            str(package),
         ],
-        capture_output=True, text=True, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
         env={**os.environ, "PIP_NO_INPUT": "1"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -134,8 +148,14 @@ def cli(cwd: Path, *args: str, site: Path | None = None) -> Proc:
     if site is not None:
         env["PYTHONPATH"] = str(site)
     return subprocess.run(
-        [str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8",
-        check=False, timeout=60,
+        [str(SCRIPT), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=60,
     )
 
 
@@ -188,8 +208,18 @@ def test_run_the_plugin_without_a_store(greet: Installed, tmp_path: Path) -> Non
     assert document["final_state"] == {"greeting": "hello, world"}
     assert [step["id"] for step in document["executed_steps"]] == ["greet-hello"]
     assert document["executed_steps"][0]["payload"]["operation"] == "greet.hello"
-    proc = cli(tmp_path, "run", "greet", "--params", '{"name": "Ada"}', "--state", '{"x": 1}', "--no-store", "--json",
-               site=greet.site)
+    proc = cli(
+        tmp_path,
+        "run",
+        "greet",
+        "--params",
+        '{"name": "Ada"}',
+        "--state",
+        '{"x": 1}',
+        "--no-store",
+        "--json",
+        site=greet.site,
+    )
     assert json.loads(proc.stdout)["final_state"] == {"x": 1, "greeting": "hello, Ada"}
     assert list(tmp_path.iterdir()) == []
 
@@ -249,7 +279,9 @@ BROKEN: list[tuple[str, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("source", "target", "reason"), BROKEN, ids=["missing-import", "raises", "no-attribute", "not-callable"])
+@pytest.mark.parametrize(
+    ("source", "target", "reason"), BROKEN, ids=["missing-import", "raises", "no-attribute", "not-callable"]
+)
 def test_a_plugin_that_fails_to_load_exits_two_naming_the_mission(
     tmp_path: Path, source: str, target: str, reason: str
 ) -> None:

@@ -30,15 +30,28 @@ def test_limits_are_inclusive() -> None:
     check_workflow(WorkflowDefinition(id="w", steps=_steps(3) + _steps(2, "human")), TIER2_POLICY, DEFAULT_OPERATIONS)
     with pytest.raises(AntiFailureViolation, match="has 6 steps; the policy allows at most 5"):
         check_workflow(WorkflowDefinition(id="w", steps=_steps(6)), TIER2_POLICY, DEFAULT_OPERATIONS)
-    with pytest.raises(AntiFailureViolation, match=r"has 3 human steps \['h0', 'h1', 'h2'\]; the policy allows at most 2"):
+    with pytest.raises(
+        AntiFailureViolation, match=r"has 3 human steps \['h0', 'h1', 'h2'\]; the policy allows at most 2"
+    ):
         check_workflow(WorkflowDefinition(id="w", steps=_steps(3, "human")), TIER2_POLICY, DEFAULT_OPERATIONS)
 
 
 def test_unknown_kind_and_operation_name_what_is_allowed() -> None:
-    with pytest.raises(EnvelopeViolation, match=r"step 'x' \(steps\[0\]\): kind 'batch' is not allowed by the policy; allowed kinds: \['human', 'runtime'\]"):
-        check_workflow(WorkflowDefinition(id="w", steps=[StepSpec("x", "batch", {"operation": "noop"})]), TIER2_POLICY, DEFAULT_OPERATIONS)
+    with pytest.raises(
+        EnvelopeViolation,
+        match=r"step 'x' \(steps\[0\]\): kind 'batch' is not allowed by the policy; allowed kinds: \['human', 'runtime'\]",
+    ):
+        check_workflow(
+            WorkflowDefinition(id="w", steps=[StepSpec("x", "batch", {"operation": "noop"})]),
+            TIER2_POLICY,
+            DEFAULT_OPERATIONS,
+        )
     with pytest.raises(EnvelopeViolation, match=r"unknown operation 'sett'; known operations: \[.*'set'"):
-        check_workflow(WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime", {"operation": "sett"})]), TIER2_POLICY, DEFAULT_OPERATIONS)
+        check_workflow(
+            WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime", {"operation": "sett"})]),
+            TIER2_POLICY,
+            DEFAULT_OPERATIONS,
+        )
     with pytest.raises(EnvelopeViolation, match=r"must name its operation"):
         check_workflow(WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime")]), TIER2_POLICY, DEFAULT_OPERATIONS)
 
@@ -61,10 +74,15 @@ def test_policy_refuses_bad_limits() -> None:
 def test_check_workflow_messages_are_exact() -> None:
     with pytest.raises(EnvelopeViolation) as info:
         check_workflow(WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime")]), TIER2_POLICY, DEFAULT_OPERATIONS)
-    assert str(info.value) == "workflow 'w' step 'x' (steps[0]): a runtime step must name its operation in payload['operation'] (or an effect in payload['effect'])"
+    assert (
+        str(info.value)
+        == "workflow 'w' step 'x' (steps[0]): a runtime step must name its operation in payload['operation'] (or an effect in payload['effect'])"
+    )
     with pytest.raises(EnvelopeViolation) as info:
         check_workflow(
-            WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime", {"operation": "zz"})]), TIER2_POLICY, {"b": 1, "a": 2}
+            WorkflowDefinition(id="w", steps=[StepSpec("x", "runtime", {"operation": "zz"})]),
+            TIER2_POLICY,
+            {"b": 1, "a": 2},
         )
     assert str(info.value) == "workflow 'w' step 'x' (steps[0]): unknown operation 'zz'; known operations: ['a', 'b']"
 

@@ -10,7 +10,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-CONFTEST = '''
+CONFTEST = """
 import pytest
 from stepfold import MISSION_REGISTRY, Mission, StepSpec, WorkflowDefinition
 
@@ -32,9 +32,9 @@ def build(params):
 @pytest.fixture(autouse=True)
 def counter_mission(monkeypatch):
     monkeypatch.setitem(MISSION_REGISTRY, "counter", Mission(build, operations={{"counter.bump": bump}}))
-'''
+"""
 
-TEST_MODULE = '''
+TEST_MODULE = """
 from stepfold.suite import Scenario, Suite, run_suite
 
 SUITE = Suite("counting", [
@@ -50,7 +50,7 @@ def test_counting(stepfold_golden):
 
 def test_a_result_and_an_explicit_path(stepfold_golden):
     stepfold_golden.check(run_suite(SUITE), path="golden/explicit.json")
-'''
+"""
 
 
 def plugin_arguments() -> list[str]:
@@ -74,25 +74,33 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 def test_a_missing_golden_file_fails_and_says_how_to_create_it(project: pytest.Pytester) -> None:
     result = run(project)
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines([
-        "*golden file tests/golden/counting.json does not exist; run `pytest --stepfold-update-golden` to create it*",
-        "*golden file golden/explicit.json does not exist*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*golden file tests/golden/counting.json does not exist; run `pytest --stepfold-update-golden` to create it*",
+            "*golden file golden/explicit.json does not exist*",
+        ]
+    )
     assert not (project.path / "tests").exists()
 
 
 def test_update_writes_the_golden_files_and_the_next_run_passes(project: pytest.Pytester) -> None:
     result = run(project, "--stepfold-update-golden")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*stepfold golden receipts*", "created tests/golden/counting.json", "created golden/explicit.json"])
+    result.stdout.fnmatch_lines(
+        ["*stepfold golden receipts*", "created tests/golden/counting.json", "created golden/explicit.json"]
+    )
     golden = json.loads((project.path / "tests" / "golden" / "counting.json").read_text(encoding="utf-8"))
     assert golden["format"] == "stepfold/golden/1" and golden["suite"] == "counting"
     assert list(golden["scenarios"]) == ["twice", "echo"]
     assert list(golden["scenarios"]["twice"]) == ["0:counter", "1:counter"]
     assert [link["step"] for link in golden["scenarios"]["twice"]["1:counter"]["links"]] == [
-        "counter-start", "counter-bump", "counter-note"]
+        "counter-start",
+        "counter-bump",
+        "counter-note",
+    ]
     assert (project.path / "golden" / "explicit.json").read_text(encoding="utf-8") == (
-        project.path / "tests" / "golden" / "counting.json").read_text(encoding="utf-8")
+        project.path / "tests" / "golden" / "counting.json"
+    ).read_text(encoding="utf-8")
     run(project).assert_outcomes(passed=2)
     again = run(project, "--stepfold-update-golden")
     again.stdout.fnmatch_lines(["unchanged tests/golden/counting.json"])
@@ -105,12 +113,14 @@ def test_a_changed_operation_fails_naming_the_scenario_the_mission_and_the_first
     project.makeconftest(CONFTEST.format(step_size=2))
     result = run(project, "-k", "test_counting")
     result.assert_outcomes(failed=1, deselected=1)
-    result.stdout.fnmatch_lines([
-        "*golden receipts of suite 'counting' differ from tests/golden/counting.json:",
-        "*scenario 'twice', mission '0:counter': first divergent step 'counter-bump' (index 1): its link differs: "
-        "its operation now produces a different state (and 1 later mission(s) of this scenario differ)",
-        "*rewrite the file with `pytest --stepfold-update-golden` and review its diff*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*golden receipts of suite 'counting' differ from tests/golden/counting.json:",
+            "*scenario 'twice', mission '0:counter': first divergent step 'counter-bump' (index 1): its link differs: "
+            "its operation now produces a different state (and 1 later mission(s) of this scenario differ)",
+            "*rewrite the file with `pytest --stepfold-update-golden` and review its diff*",
+        ]
+    )
     assert "echo" not in result.stdout.str().split("differ from", 1)[1].split("If the change")[0]
     assert "Traceback" not in result.stdout.str()
     run(project, "--stepfold-update-golden").assert_outcomes(passed=2)
@@ -120,12 +130,16 @@ def test_a_changed_operation_fails_naming_the_scenario_the_mission_and_the_first
 def test_a_corrupt_golden_file_fails_with_a_rewrite_hint(project: pytest.Pytester) -> None:
     golden = project.path / "tests" / "golden"
     golden.mkdir(parents=True)
-    (golden / "counting.json").write_text(textwrap.dedent('{"format": "stepfold/golden/1", "scenarios": []}'), encoding="utf-8")
+    (golden / "counting.json").write_text(
+        textwrap.dedent('{"format": "stepfold/golden/1", "scenarios": []}'), encoding="utf-8"
+    )
     result = run(project, "-k", "test_counting")
-    result.stdout.fnmatch_lines([
-        "*golden file tests/golden/counting.json is not a stepfold golden file (golden.scenarios: expected an object, "
-        "got list); rewrite it with `pytest --stepfold-update-golden`*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*golden file tests/golden/counting.json is not a stepfold golden file (golden.scenarios: expected an object, "
+            "got list); rewrite it with `pytest --stepfold-update-golden`*",
+        ]
+    )
 
 
 def test_the_option_is_in_pytest_help(pytester: pytest.Pytester) -> None:

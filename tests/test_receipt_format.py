@@ -190,7 +190,10 @@ def policy_digest(policy: Json) -> str:
     _check(set(doc) == POLICY_KEYS, f"policy: expected exactly the keys {sorted(POLICY_KEYS)}, got {sorted(doc)}")
     _check(_sorted_names(doc["allowed_kinds"]), "policy.allowed_kinds: not a sorted list of unique names")
     effects = doc["allowed_effects"]
-    _check(effects is None or (_sorted_names(effects) and "" not in _arr(effects, "")), "policy.allowed_effects: not null or sorted unique non-empty names")
+    _check(
+        effects is None or (_sorted_names(effects) and "" not in _arr(effects, "")),
+        "policy.allowed_effects: not null or sorted unique non-empty names",
+    )
     for name in ("max_human_steps", "max_steps"):
         count = doc[name]
         _check(type(count) is int and count >= 0, f"policy.{name}: expected an int >= 0")
@@ -240,7 +243,7 @@ def read_outcome(value: Json, where: str) -> tuple[bool, Json]:
     """`(True, V)` for `{"ok": true, "value": V, "attempts": n}`, `(False, None)` for a failed outcome; else NotVerified."""
     outcome = _obj(value, where)
     ok = outcome.get("ok")
-    _check(ok is True or ok is False, f'{where}.ok: expected true or false')
+    _check(ok is True or ok is False, f"{where}.ok: expected true or false")
     expected = {"ok", "value", "attempts"} if ok else {"ok", "error", "attempts"}
     _check(set(outcome) == expected, f"{where}: expected exactly the keys {sorted(expected)}, got {sorted(outcome)}")
     attempts = outcome["attempts"]
@@ -332,7 +335,9 @@ def recompute_receipt(doc: Mapping[str, Json]) -> dict[str, Json]:
         changes = _obj(entry["changes"], f"{where}.changes")
         _check(set(changes) == {"removed", "set"}, f"{where}.changes: expected the keys ['removed', 'set']")
         written = _obj(changes["set"], f"{where}.changes.set")
-        removed = [_str(key, f"{where}.changes.removed") for key in _arr(changes["removed"], f"{where}.changes.removed")]
+        removed = [
+            _str(key, f"{where}.changes.removed") for key in _arr(changes["removed"], f"{where}.changes.removed")
+        ]
         _check(not set(written) & set(removed), f"{where}.changes: a key both set and removed")
         _check(status == "completed" or not (written or removed), f"{where}.changes: a failed step changes nothing")
         state.write(written)
@@ -392,7 +397,10 @@ def _check_derived(
     else:
         status, pending = "suspended", defined[len(entries)]
         where = f"workflow.steps[{len(entries)}]"
-        _check(takes_input(pending, where, _str(doc["format"], "format")), f"{where}: a run only stops before a human or an effect step")
+        _check(
+            takes_input(pending, where, _str(doc["format"], "format")),
+            f"{where}: a run only stops before a human or an effect step",
+        )
         _check(_str(pending["id"], f"{where}.id") not in inputs, f"{where}: its input is given, so the run goes on")
     derived: dict[str, Json] = {
         "id": workflow_id,
@@ -424,7 +432,9 @@ def effect_keys(doc: Mapping[str, Json]) -> dict[str, str]:
     """
     receipt = recompute_receipt(doc)
     _check(_same(receipt, doc["receipt"]), "receipt: not the recomputed one")
-    steps = [_obj(step, "workflow.steps[]") for step in _arr(_obj(doc["workflow"], "workflow")["steps"], "workflow.steps")]
+    steps = [
+        _obj(step, "workflow.steps[]") for step in _arr(_obj(doc["workflow"], "workflow")["steps"], "workflow.steps")
+    ]
     chain = [_str(receipt["genesis"], "genesis")]
     chain += [_str(_obj(link, "link")["hash"], "link.hash") for link in _arr(receipt["links"], "links")]
     reached = len(chain) if doc["status"] == "suspended" else len(chain) - 1  # a suspended run waits at step len(links)
@@ -522,7 +532,9 @@ EFFECT_EXAMPLE = {
 """The values docs/receipt-format.md derives for its effect example (one effect step, ok and failed outcomes)."""
 EXAMPLE_OUTCOME: dict[str, object] = {"ok": True, "value": {"temp": 21}, "attempts": 1}
 EXAMPLE_FAILED: dict[str, object] = {
-    "ok": False, "error": {"type": "TimeoutError", "message": "no answer"}, "attempts": 3,
+    "ok": False,
+    "error": {"type": "TimeoutError", "message": "no answer"},
+    "attempts": 3,
 }
 
 
@@ -556,9 +568,7 @@ def _check_format_1(doc: Mapping[str, Json]) -> dict[str, Json]:
 
 
 @given(workflow=runtime_workflows(), initial=plain_states)
-def test_independent_verifier_reproduces_receipt_head(
-    workflow: WorkflowDefinition, initial: dict[str, object]
-) -> None:
+def test_independent_verifier_reproduces_receipt_head(workflow: WorkflowDefinition, initial: dict[str, object]) -> None:
     result = stepfold.run_workflow(workflow, ExecutionContext(initial_state=initial))
     doc = as_received(result.to_dict())
     event(f"status: {result.status}")
@@ -681,7 +691,9 @@ def effect_runs(draw: st.DrawFn) -> EffectRun:
 @given(effect_runs())
 def test_independent_verifier_on_runs_with_effect_steps(run: EffectRun) -> None:
     workflow, policy, initial, first, later = run
-    fresh = stepfold.run_workflow(workflow, ExecutionContext(initial_state=initial, inputs={**first, **later}), policy=policy)
+    fresh = stepfold.run_workflow(
+        workflow, ExecutionContext(initial_state=initial, inputs={**first, **later}), policy=policy
+    )
     fresh_doc = _verified(fresh)
     assert fresh_doc["policy"] == policy.to_dict()
     assert _obj(fresh_doc["receipt"], "receipt")["policy_digest"] == policy_digest(fresh_doc["policy"]) == policy.digest
@@ -711,7 +723,10 @@ def test_suspended_at_an_effect_step_then_resumed_with_its_outcome() -> None:
     suspended = stepfold.run_workflow(workflow, ExecutionContext(initial_state={"a": 1}))
     doc = _verified(suspended)
     assert (doc["status"], doc["pending_step_id"], doc["waiting_for"], doc["pending_effect"]) == (
-        "suspended", "fetch-weather", "effect", "fetch",
+        "suspended",
+        "fetch-weather",
+        "effect",
+        "fetch",
     )
     assert doc["run_id"] == _links(doc)[0]["hash"]
     key = effect_key(_str(doc["run_id"], "run_id"), "fetch-weather")
@@ -723,11 +738,18 @@ def test_suspended_at_an_effect_step_then_resumed_with_its_outcome() -> None:
     outcome = stepfold.ok_outcome({"temp": 21, "sky": ["clear"]}, attempts=2)
     at_review = stepfold.resume(suspended, {"fetch-weather": outcome})
     review_doc = _verified(at_review)
-    assert (review_doc["pending_step_id"], review_doc["waiting_for"], review_doc["pending_effect"]) == ("review", "human", None)
+    assert (review_doc["pending_step_id"], review_doc["waiting_for"], review_doc["pending_effect"]) == (
+        "review",
+        "human",
+        None,
+    )
     link = _links(review_doc)[1]
-    assert link["input_digest"] == sha256_hex(as_received({"v": stepfold.thaw(outcome)})["v"])  # the whole outcome, attempts included
+    assert link["input_digest"] == sha256_hex(
+        as_received({"v": stepfold.thaw(outcome)})["v"]
+    )  # the whole outcome, attempts included
     assert _arr(review_doc["executed_steps"], "executed_steps")[1] == {
-        "id": "fetch-weather", "kind": "runtime",
+        "id": "fetch-weather",
+        "kind": "runtime",
         "payload": {"effect": "fetch", "input": {"sky": ["clear"], "temp": 21}, "into": "weather", "units": "metric"},
     }
     assert _entries(review_doc)[1]["input"] == {"attempts": 2, "ok": True, "value": {"sky": ["clear"], "temp": 21}}
@@ -738,7 +760,12 @@ def test_suspended_at_an_effect_step_then_resumed_with_its_outcome() -> None:
         workflow, ExecutionContext(initial_state={"a": 1}, inputs={"fetch-weather": outcome, "review": True})
     )
     assert _verified(done) == _verified(fresh)
-    assert done.final_state.to_dict() == {"a": 1, "approval": True, "city": "Oslo", "weather": {"sky": ["clear"], "temp": 21}}
+    assert done.final_state.to_dict() == {
+        "a": 1,
+        "approval": True,
+        "city": "Oslo",
+        "weather": {"sky": ["clear"], "temp": 21},
+    }
 
 
 def test_drive_hands_each_effect_handler_the_documented_idempotency_key() -> None:
@@ -766,7 +793,11 @@ def test_drive_hands_each_effect_handler_the_documented_idempotency_key() -> Non
         ("fetch-b", effect_key(_str(links[1]["hash"], "hash"), "fetch-b")),
     ]
     assert effect_keys(doc) == {c.step_id: c.key for c in calls}
-    assert doc["final_state"] == {"a": {"attempt": 1, "step": "fetch-a"}, "fetch-b": {"attempt": 1, "step": "fetch-b"}, "n": 1}
+    assert doc["final_state"] == {
+        "a": {"attempt": 1, "step": "fetch-a"},
+        "fetch-b": {"attempt": 1, "step": "fetch-b"},
+        "n": 1,
+    }
 
 
 @pytest.mark.parametrize("kind", ["runtime", SERVICE])
@@ -775,15 +806,21 @@ def test_a_failed_outcome_fails_its_step_without_running_it(kind: str) -> None:
     fetch = StepSpec("fetch", kind, {"effect": "fetch", "operation": "set", "key": "k", "value": 1})
     workflow = WorkflowDefinition(
         id="failing-effect",
-        steps=[StepSpec("set-x", "runtime", {"operation": "set", "key": "x", "value": 1}), fetch, StepSpec("never", "human", {})],
+        steps=[
+            StepSpec("set-x", "runtime", {"operation": "set", "key": "x", "value": 1}),
+            fetch,
+            StepSpec("never", "human", {}),
+        ],
     )
     outcome = stepfold.failed_outcome("ConnectionError", "refused", attempts=3)
-    result = stepfold.run_workflow(
-        workflow, ExecutionContext(inputs={"fetch": outcome, "never": 1}), policy=policy
-    )
+    result = stepfold.run_workflow(workflow, ExecutionContext(inputs={"fetch": outcome, "never": 1}), policy=policy)
     doc = _verified(result)
     assert (doc["status"], doc["success"], doc["failed_step_id"], doc["waiting_for"], doc["run_id"]) == (
-        "failed", False, "fetch", None, _links(doc)[-1]["hash"],
+        "failed",
+        False,
+        "fetch",
+        None,
+        _links(doc)[-1]["hash"],
     )
     assert _arr(doc["executed_steps"], "executed_steps")[-1] == as_received(fetch.to_dict())  # as defined: nothing ran
     failed = _links(doc)[-1]
@@ -824,7 +861,9 @@ def _doc_script_output() -> dict[str, str]:
     lines = (re.fullmatch(r"(.+?)\s{2,}([0-9a-f]{64})", line) for line in out.getvalue().splitlines())
     printed = {m.group(1): m.group(2) for m in lines if m is not None}
     shown = re.search(r"Its output:\n\n```\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
-    assert shown is not None and shown.group(1) == out.getvalue(), "the doc's 'Its output' is not what the script prints"
+    assert shown is not None and shown.group(1) == out.getvalue(), (
+        "the doc's 'Its output' is not what the script prints"
+    )
     return printed
 
 
@@ -859,7 +898,10 @@ def test_worked_example_is_what_stepfold_and_the_doc_compute() -> None:
     script = _doc_script_output()
     assert {name: script[name] for name in stepfold_values} == stepfold_values
     assert stepfold.TIER2_POLICY.to_dict() == {
-        "allowed_effects": None, "allowed_kinds": ["human", "runtime"], "max_human_steps": 2, "max_steps": 5,
+        "allowed_effects": None,
+        "allowed_kinds": ["human", "runtime"],
+        "max_human_steps": 2,
+        "max_steps": 5,
     }
 
     blocks = _doc_json_blocks()
@@ -898,7 +940,10 @@ def test_effect_worked_example_is_what_stepfold_and_the_doc_compute() -> None:
     suspended = stepfold.run_workflow(_effect_example())
     waiting = _verified(suspended)
     assert (waiting["status"], waiting["waiting_for"], waiting["pending_effect"], waiting["pending_step_id"]) == (
-        "suspended", "effect", "fetch", "fetch-weather",
+        "suspended",
+        "effect",
+        "fetch",
+        "fetch-weather",
     )
     assert waiting["run_id"] == EFFECT_EXAMPLE["effect genesis"]
     key = next_call(suspended).key
@@ -969,7 +1014,10 @@ def test_suspend_and_resume_with_two_human_steps_and_a_null_input() -> None:
     [
         (StepSpec("copy-missing", "runtime", {"operation": "copy", "source": "nope", "target": "t"}), None),
         (StepSpec("approve", "human", {"operation": "fail", "reason": "rejected"}), {"approved": False}),
-        (StepSpec("check", "runtime", {"effect": "fetch", "operation": "fail", "reason": "no"}), {"ok": True, "value": 7, "attempts": 1}),
+        (
+            StepSpec("check", "runtime", {"effect": "fetch", "operation": "fail", "reason": "no"}),
+            {"ok": True, "value": 7, "attempts": 1},
+        ),
     ],
     ids=["runtime", "human", "effect-ok-but-operation-fails"],
 )
@@ -994,7 +1042,10 @@ def test_independent_verifier_on_a_failed_run(failing: StepSpec, given: object) 
     assert _entries(doc)[-1]["changes"] == {"removed": [], "set": {}}
     if failing.effect is not None:  # the outcome was ok, so the step ran on its value
         assert _obj(_arr(doc["executed_steps"], "executed_steps")[-1], "step")["payload"] == {
-            "effect": "fetch", "input": 7, "operation": "fail", "reason": "no",
+            "effect": "fetch",
+            "input": 7,
+            "operation": "fail",
+            "reason": "no",
         }
 
 
@@ -1011,15 +1062,24 @@ def test_a_format_1_document_still_verifies() -> None:
     assert not set(FORMAT_2_KEYS) & set(old)
     receipt = _obj(old["receipt"], "receipt")
     assert not set(FORMAT_2_RECEIPT_KEYS) & set(receipt)
-    assert (receipt["genesis"], receipt["head"]) == (WORKED_EXAMPLE["format 1 genesis"], WORKED_EXAMPLE["format 1 head"])
-    assert receipt["genesis"] == sha256_hex([RECEIPT_FORMAT_1, receipt["workflow_digest"], receipt["initial_state_digest"]])
+    assert (receipt["genesis"], receipt["head"]) == (
+        WORKED_EXAMPLE["format 1 genesis"],
+        WORKED_EXAMPLE["format 1 head"],
+    )
+    assert receipt["genesis"] == sha256_hex(
+        [RECEIPT_FORMAT_1, receipt["workflow_digest"], receipt["initial_state_digest"]]
+    )
     # Links hash the same fields in both formats; only the chain's start differs.
     assert [{k: v for k, v in link.items() if k != "hash"} for link in _links(old)] == [
         {k: v for k, v in link.items() if k != "hash"} for link in _links(_verified(result))
     ]
     # A format-1 document is read back as format 1: its receipt binds no policy and it writes no format-2 keys.
     read = OrchestrationResult.from_dict(old)
-    assert (read.receipt.policy_digest, read.receipt.genesis, read.run_id) == (None, receipt["genesis"], receipt["head"])
+    assert (read.receipt.policy_digest, read.receipt.genesis, read.run_id) == (
+        None,
+        receipt["genesis"],
+        receipt["head"],
+    )
 
     # Each half of the format is checked: format-2 keys in a format-1 document, or a format-2 genesis, fail.
     mixed = dict(old, policy=as_received(stepfold.TIER2_POLICY.to_dict()))
@@ -1178,8 +1238,11 @@ def test_empty_state_digest_is_sha256_of_2048_zero_bytes() -> None:
     empty = stepfold.run_workflow(WorkflowDefinition(id="nothing"), ExecutionContext())
     doc = _verified(empty)
     receipt = _obj(doc["receipt"], "receipt")
-    assert receipt["head"] == receipt["genesis"] == doc["run_id"] == sha256_hex(
-        [RECEIPT_FORMAT, receipt["workflow_digest"], EMPTY_STATE_DIGEST, DEFAULT_POLICY_DIGEST]
+    assert (
+        receipt["head"]
+        == receipt["genesis"]
+        == doc["run_id"]
+        == sha256_hex([RECEIPT_FORMAT, receipt["workflow_digest"], EMPTY_STATE_DIGEST, DEFAULT_POLICY_DIGEST])
     )
 
 

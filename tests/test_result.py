@@ -23,7 +23,15 @@ from stepfold.reader import read_result
 from tests.strategies import results
 
 REQUIRED_KEYS = {
-    "id", "success", "status", "executed_steps", "final_state", "failed_step_id", "error_message", "lineage", "receipt",
+    "id",
+    "success",
+    "status",
+    "executed_steps",
+    "final_state",
+    "failed_step_id",
+    "error_message",
+    "lineage",
+    "receipt",
 }
 
 
@@ -95,7 +103,10 @@ def _document() -> dict[str, object]:
     ("edit", "message"),
     [
         (lambda d: d.pop("workflow"), r"result.workflow: missing"),
-        (lambda d: d.update(format="other/1"), r"result.format: expected 'stepfold/result/2' \(or 'stepfold/result/1'\), got 'other/1'"),
+        (
+            lambda d: d.update(format="other/1"),
+            r"result.format: expected 'stepfold/result/2' \(or 'stepfold/result/1'\), got 'other/1'",
+        ),
         (lambda d: d.update(status="done"), r"result.status: expected one of"),
         (lambda d: d.update(success=False), r"result.success: False disagrees with the lineage"),
         (lambda d: d.update(id="other"), r"result.id: 'other' disagrees"),
@@ -107,7 +118,10 @@ def _document() -> dict[str, object]:
         (lambda d: d["receipt"]["links"][-1].update(hash="0" * 64), r"result.receipt.head: does not match"),
         (lambda d: d["receipt"].update(links="x"), r"result.receipt.links: expected an array"),
         (lambda d: d["executed_steps"][1].update(kind=3), r"result.executed_steps\[1\]"),
-        (lambda d: d["workflow"]["steps"].append({"id": "a", "kind": "runtime", "payload": {}}), r"duplicate step id 'a'"),
+        (
+            lambda d: d["workflow"]["steps"].append({"id": "a", "kind": "runtime", "payload": {}}),
+            r"duplicate step id 'a'",
+        ),
     ],
 )
 def test_from_dict_refuses_a_damaged_document_naming_the_field(edit: object, message: str) -> None:
@@ -295,7 +309,10 @@ def test_from_dict_refuses_a_digest_that_is_not_64_lowercase_hex_digits(digest: 
             "result.lineage.entries[0].input: a runtime step takes no input, got 'x'",
         ),
         (lambda d: d.update(error_message=3), "result.error_message: expected a string or null, got 3"),
-        (lambda d: d.update(final_state={"x": math.nan}), "result.final_state: state.x: nan is not allowed (only finite numbers)"),
+        (
+            lambda d: d.update(final_state={"x": math.nan}),
+            "result.final_state: state.x: nan is not allowed (only finite numbers)",
+        ),
         (
             lambda d: d["context"].update(yy=1, zz=2),
             "result.context: unexpected keys ['yy', 'zz']; expected only ['inputs', 'metadata']",
@@ -318,10 +335,15 @@ def test_from_dict_refusal_messages_are_exact(edit: object, message: str) -> Non
 
 
 def test_from_dict_refuses_a_run_suspended_before_a_step_that_is_not_human() -> None:
-    workflow = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "noop"}), StepSpec("h", "human", {})])
+    workflow = WorkflowDefinition(
+        id="w", steps=[StepSpec("a", "runtime", {"operation": "noop"}), StepSpec("h", "human", {})]
+    )
     document = run_workflow(workflow).to_dict()
     document["workflow"]["steps"][1]["kind"] = "runtime"  # type: ignore[index]
-    assert _refusal(document) == "result.status: the run stops before step 1 ('h'), which is neither a human nor an effect step"
+    assert (
+        _refusal(document)
+        == "result.status: the run stops before step 1 ('h'), which is neither a human nor an effect step"
+    )
 
 
 def test_from_dict_refuses_a_failed_step_that_is_not_the_last_one_run() -> None:

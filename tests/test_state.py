@@ -23,7 +23,7 @@ from pyrsistent import pmap
 import stepfold.lthash
 from stepfold import InvalidValueError, State, StateDelta, canonical_json, state_delta, thaw
 from stepfold.values import values_identical
-from tests.strategies import keys, plain_states, plain_values, small_keys, states
+from tests.strategies import keys, plain_states, plain_values, small_keys
 
 # Independent reference implementation of the digest --------------------------
 
@@ -110,6 +110,7 @@ def _plain_copy(value: object) -> object:
 @st.composite
 def _twin_state(draw: st.DrawFn, content: Mapping[str, object]) -> dict[str, object]:
     """Often the same canonical content as `content`, built with other types (1.0 for 1) and order."""
+
     def twin(value: object) -> object:
         if type(value) is int:
             return draw(st.sampled_from([value, float(value)]))
@@ -339,10 +340,7 @@ def test_one_entry_digest_matches_the_normative_encoding(key: str, value: Any) -
 def test_two_entry_digest_is_the_lane_wise_sum() -> None:
     first = hashlib.shake_256(rfc8785.dumps(["a", 1])).digest(2048)
     second = hashlib.shake_256(rfc8785.dumps(["b", [True, "x"]])).digest(2048)
-    lanes = [
-        (x + y) % 2**16
-        for x, y in zip(struct.unpack("<1024H", first), struct.unpack("<1024H", second))
-    ]
+    lanes = [(x + y) % 2**16 for x, y in zip(struct.unpack("<1024H", first), struct.unpack("<1024H", second))]
     accumulator = struct.pack("<1024H", *lanes)
     expected = hashlib.sha256(accumulator).hexdigest()
     state = State({"a": 1, "b": [True, "x"]})
@@ -425,7 +423,10 @@ def test_distinct_states_hash_apart_and_equal_states_alike() -> None:
         (lambda: State().remove(None), "state: keys must be strings, got NoneType None"),  # type: ignore[arg-type]
         (lambda: State({1: "a"}, path="initial_state"), "initial_state: keys must be strings, got int 1"),  # type: ignore[arg-type]
         (lambda: State([("a", 0), (2, "b")]), "state[1]: keys must be strings, got int 2"),  # type: ignore[list-item]
-        (lambda: State().set("\ud800", 1), "state key: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode"),
+        (
+            lambda: State().set("\ud800", 1),
+            "state key: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode",
+        ),
         (lambda: State().update(3), "state update: expected a mapping, got int"),  # type: ignore[arg-type]
         (lambda: StateDelta(set=[1]), "delta.set: expected a mapping of keys to new values"),
         (lambda: StateDelta(set={"a": math.nan}), "delta.set.a: nan is not allowed (only finite numbers)"),

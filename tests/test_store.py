@@ -8,9 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 import attrs
+import pytest
 
 import stepfold.store as store_module
 from stepfold import (
@@ -25,10 +24,9 @@ from stepfold import (
     run_workflow,
     verify,
 )
-from stepfold.store import schema
-from stepfold.store.states import pack
 from stepfold.errors import RunNotFoundError, StoreError
-from stepfold.store import SQLiteStore
+from stepfold.store import SQLiteStore, schema
+from stepfold.store.states import pack
 
 
 def _workflow(run: int) -> WorkflowDefinition:
@@ -68,7 +66,10 @@ def test_suspended_run_resumes_after_reopening(tmp_path: Path) -> None:
         done_id = store.save(done)
         upfront = run_workflow(_workflow(2), ExecutionContext(initial_state=_state(20), inputs={"ask": "yes"}))
         assert store.load(done_id).to_dict() == upfront.to_dict()
-        assert [(r.status, r.pending_step_id, r.steps) for r in store.runs()] == [("suspended", "ask", 2), ("completed", None, 3)]
+        assert [(r.status, r.pending_step_id, r.steps) for r in store.runs()] == [
+            ("suspended", "ask", 2),
+            ("completed", None, 3),
+        ]
 
 
 def test_run_ids_resolve_from_unique_prefixes(tmp_path: Path) -> None:
@@ -218,12 +219,23 @@ def _store_of_format_1(path: Path, result: OrchestrationResult) -> None:
     schema.MIGRATIONS[0](connection)
     connection.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
     connection.execute("PRAGMA user_version = 1")
-    for state in {result.lineage.initial_state.digest: result.lineage.initial_state, result.final_state.digest: result.final_state}.values():
+    for state in {
+        result.lineage.initial_state.digest: result.lineage.initial_state,
+        result.final_state.digest: result.final_state,
+    }.values():
         connection.execute("INSERT INTO states VALUES (?, NULL, 0, ?)", (state.digest, pack(state.to_dict())))
     connection.execute(
         "INSERT INTO runs VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
-        (result.run_id, result.id, result.status, result.pending_step_id, len(result.executed_steps),
-         result.lineage.initial_state.digest, result.final_state.digest, pack(result.to_dict(include_states=False))),
+        (
+            result.run_id,
+            result.id,
+            result.status,
+            result.pending_step_id,
+            len(result.executed_steps),
+            result.lineage.initial_state.digest,
+            result.final_state.digest,
+            pack(result.to_dict(include_states=False)),
+        ),
     )
     connection.close()
 

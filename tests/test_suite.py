@@ -31,7 +31,9 @@ DAILY_STATE = json.loads((ROOT / "examples" / "daily_state.json").read_text(enco
 APPROVE = {"daily-confirm-priorities": {"approved": True}}
 
 WEEK = Scenario("week", DAILY_STATE, [("daily_loop", {"date": f"2026-11-{day}"}, APPROVE) for day in (24, 25, 26)])
-WAITS = Scenario("waits", DAILY_STATE, [("daily_loop", {"date": "2026-11-24"}), ("daily_loop", {"date": "2026-11-25"}, APPROVE)])
+WAITS = Scenario(
+    "waits", DAILY_STATE, [("daily_loop", {"date": "2026-11-24"}), ("daily_loop", {"date": "2026-11-25"}, APPROVE)]
+)
 ECHO = Scenario("echo", {"x": 1}, ["echo", ("echo", {"payload_key": "x"})])
 SUITE = Suite("daily", [WEEK, WAITS, ECHO])
 
@@ -46,6 +48,7 @@ def registry_restored() -> Iterator[None]:
 
 # Values ---------------------------------------------------------------------------
 
+
 def test_a_scenario_freezes_its_inputs_at_the_boundary() -> None:
     state: dict[str, object] = {"tasks": []}
     params: dict[str, object] = {"date": "2026-11-24"}
@@ -54,7 +57,9 @@ def test_a_scenario_freezes_its_inputs_at_the_boundary() -> None:
     params["date"] = "changed"
     assert isinstance(scenario.initial_state, PMap) and thaw(scenario.initial_state) == {"tasks": []}
     assert scenario.missions == (
-        MissionCall("daily_loop", {"date": "2026-11-24"}, {}, APPROVE), MissionCall("echo"), MissionCall("echo", {"a": 1}),
+        MissionCall("daily_loop", {"date": "2026-11-24"}, {}, APPROVE),
+        MissionCall("echo"),
+        MissionCall("echo", {"a": 1}),
     )
 
 
@@ -63,7 +68,10 @@ def test_a_scenario_freezes_its_inputs_at_the_boundary() -> None:
     [
         (lambda: Scenario("s", {"a": float("inf")}, ["echo"]), "initial_state.a: inf is not allowed"),
         (lambda: Scenario("s", {}, [("echo", {"n": float("nan")})]), "missions[0].params.n: nan is not allowed"),
-        (lambda: Scenario("s", {}, [MissionCall("echo", {}, {"a": 1})]), "give the state as the scenario's initial_state"),
+        (
+            lambda: Scenario("s", {}, [MissionCall("echo", {}, {"a": 1})]),
+            "give the state as the scenario's initial_state",
+        ),
         (lambda: Scenario("s", {}, []), "a scenario needs at least one mission"),
         (lambda: Scenario("s", {}, [42]), "missions[0]: expected (mission, params, inputs)"),
         (lambda: Scenario("", {}, ["echo"]), "scenario name: expected a non-empty string"),
@@ -79,6 +87,7 @@ def test_bad_scenarios_and_suites_are_refused_naming_what_is_wrong(make: object,
 
 
 # Running ----------------------------------------------------------------------------
+
 
 def test_each_mission_starts_from_the_previous_missions_final_state() -> None:
     week = run_suite(SUITE).scenario("week")
@@ -131,7 +140,9 @@ def test_results_are_identical_whatever_the_executor(kind: str) -> None:
     with pool:
         there = run_suite(SUITE, pool)
     assert there.digest == here.digest
-    assert [[r.to_dict() for r in s.results] for s in there.scenarios] == [[r.to_dict() for r in s.results] for s in here.scenarios]
+    assert [[r.to_dict() for r in s.results] for s in there.scenarios] == [
+        [r.to_dict() for r in s.results] for s in here.scenarios
+    ]
 
 
 def test_every_mission_is_checked_before_anything_runs(registry_restored: None) -> None:
@@ -179,6 +190,7 @@ def test_inputs_for_steps_a_mission_lacks_are_refused_before_anything_runs() -> 
 
 # Golden receipts ---------------------------------------------------------------------
 
+
 def test_a_run_equals_its_own_golden_document_read_back_from_its_text() -> None:
     result = run_suite(SUITE)
     text = golden_json(golden_document(result))
@@ -189,7 +201,11 @@ def test_a_run_equals_its_own_golden_document_read_back_from_its_text() -> None:
     assert list(week) == ["0:daily_loop", "1:daily_loop", "2:daily_loop"]
     assert week["0:daily_loop"]["head"] == result.result("week", 0).receipt.head
     assert [link["step"] for link in week["0:daily_loop"]["links"]] == [
-        "daily-summarise-yesterday", "daily-generate-priorities", "daily-confirm-priorities", "daily-log-summary"]
+        "daily-summarise-yesterday",
+        "daily-generate-priorities",
+        "daily-confirm-priorities",
+        "daily-log-summary",
+    ]
     assert '{"step": "daily-log-summary", "status": "completed", "hash": ' in text  # one link per line
 
 
@@ -227,14 +243,24 @@ def test_a_step_that_now_fails_says_so() -> None:
 
 def test_a_changed_human_input_is_named_at_its_step() -> None:
     golden = golden_document(run_suite(SUITE))
-    other = Scenario("week", DAILY_STATE, [
-        ("daily_loop", {"date": "2026-11-24"}, APPROVE),
-        ("daily_loop", {"date": "2026-11-25"}, {"daily-confirm-priorities": {"priorities": ["t1"]}}),
-        ("daily_loop", {"date": "2026-11-26"}, APPROVE),
-    ])
+    other = Scenario(
+        "week",
+        DAILY_STATE,
+        [
+            ("daily_loop", {"date": "2026-11-24"}, APPROVE),
+            ("daily_loop", {"date": "2026-11-25"}, {"daily-confirm-priorities": {"priorities": ["t1"]}}),
+            ("daily_loop", {"date": "2026-11-26"}, APPROVE),
+        ],
+    )
     (divergence,) = compare_golden(golden, run_suite(Suite("daily", [other, WAITS, ECHO])))
-    assert (divergence.mission, divergence.step_id, divergence.step_index) == ("1:daily_loop", "daily-confirm-priorities", 2)
-    assert divergence.reason.startswith("its link differs: its human input, or the state its operation produces, changed")
+    assert (divergence.mission, divergence.step_id, divergence.step_index) == (
+        "1:daily_loop",
+        "daily-confirm-priorities",
+        2,
+    )
+    assert divergence.reason.startswith(
+        "its link differs: its human input, or the state its operation produces, changed"
+    )
 
 
 def test_changed_params_are_named_as_a_changed_workflow() -> None:
@@ -249,8 +275,15 @@ def test_a_run_that_now_stops_earlier_or_later_is_named() -> None:
     golden = golden_document(run_suite(SUITE))
     now_waits = Scenario("week", DAILY_STATE, [("daily_loop", {"date": "2026-11-24"}), *WEEK.missions[1:]])
     (divergence,) = compare_golden(golden, run_suite(Suite("daily", [now_waits, WAITS, ECHO])))
-    assert (divergence.mission, divergence.step_id, divergence.step_index) == ("0:daily_loop", "daily-confirm-priorities", 2)
-    assert "ran in the golden run but does not now (the run is now suspended at 'daily-confirm-priorities')" in divergence.reason
+    assert (divergence.mission, divergence.step_id, divergence.step_index) == (
+        "0:daily_loop",
+        "daily-confirm-priorities",
+        2,
+    )
+    assert (
+        "ran in the golden run but does not now (the run is now suspended at 'daily-confirm-priorities')"
+        in divergence.reason
+    )
     now_runs = Scenario("waits", DAILY_STATE, [("daily_loop", {"date": "2026-11-24"}, APPROVE), WAITS.missions[1]])
     (divergence,) = compare_golden(golden, run_suite(Suite("daily", [WEEK, now_runs, ECHO])))
     assert (divergence.mission, divergence.step_id) == ("0:daily_loop", "daily-confirm-priorities")
@@ -263,8 +296,13 @@ def test_added_removed_and_renamed_scenarios_and_missions_are_named() -> None:
     extra = Scenario("new", {}, ["echo"])
     divergences = compare_golden(golden, run_suite(Suite("daily", [WEEK, shorter, extra])))
     assert divergences == (
-        GoldenDivergence("echo", "1:echo", None, None,
-                         "the mission ran in the golden run but not now (the scenario now stops at mission '0:echo', which is completed)"),
+        GoldenDivergence(
+            "echo",
+            "1:echo",
+            None,
+            None,
+            "the mission ran in the golden run but not now (the scenario now stops at mission '0:echo', which is completed)",
+        ),
         GoldenDivergence("new", None, None, None, "the scenario is new: it is not in the golden file"),
         GoldenDivergence("waits", None, None, None, "the scenario is in the golden file but not in the suite"),
     )
@@ -278,7 +316,10 @@ def test_added_removed_and_renamed_scenarios_and_missions_are_named() -> None:
     [
         (lambda g: g.update(format="other"), "golden.format: expected 'stepfold/golden/1'"),
         (lambda g: g.update(scenarios=[]), "golden.scenarios: expected an object"),
-        (lambda g: g["scenarios"]["echo"]["0:echo"].pop("head"), "golden.scenarios.echo.0:echo.head: expected a string"),
+        (
+            lambda g: g["scenarios"]["echo"]["0:echo"].pop("head"),
+            "golden.scenarios.echo.0:echo.head: expected a string",
+        ),
         (lambda g: g["scenarios"]["echo"]["0:echo"]["links"][0].update(hash=1), "links[0].hash: expected a string"),
     ],
 )

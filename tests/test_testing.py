@@ -463,7 +463,12 @@ def test_law_violation_is_an_assertion_error_and_a_stepfold_error() -> None:
 def test_law_violation_survives_pickling() -> None:
     violation = LawViolation(DETERMINISTIC, "operation 'x'", "it differs", {"state": {"a": 1}}, flaky=True)
     again = pickle.loads(pickle.dumps(violation))
-    assert (str(again), again.law, again.example, again.flaky) == (str(violation), DETERMINISTIC, {"state": {"a": 1}}, True)
+    assert (str(again), again.law, again.example, again.flaky) == (
+        str(violation),
+        DETERMINISTIC,
+        {"state": {"a": 1}},
+        True,
+    )
 
 
 def test_catches_a_state_broken_past_reading() -> None:
@@ -536,7 +541,10 @@ test_plans = st.fixed_dictionaries(
                 "results": st.fixed_dictionaries({"failed": st.integers(0, 2)}),
                 "run": st.fixed_dictionaries(
                     {"exit_code": st.integers(0, 2)},
-                    optional={name: st.one_of(st.none(), st.integers(0, 2)) for name in ("passed", "failed", "errors", "skipped")},
+                    optional={
+                        name: st.one_of(st.none(), st.integers(0, 2))
+                        for name in ("passed", "failed", "errors", "skipped")
+                    },
                 ),
             },
         )
@@ -647,7 +655,10 @@ def test_catches_a_mission_whose_runs_differ() -> None:
     def tick(state: State, step: StepSpec) -> State:
         return state.set("tick", next(ticks))
 
-    mission = Mission(lambda params: WorkflowDefinition(id="ticking", steps=[StepSpec("t", "runtime", {"operation": "tick"})]), {"tick": tick})
+    mission = Mission(
+        lambda params: WorkflowDefinition(id="ticking", steps=[StepSpec("t", "runtime", {"operation": "tick"})]),
+        {"tick": tick},
+    )
     violation = raised_by(lambda: check_mission(mission, settings=FAST, name="ticking"))
     assert violation.law == RUN_DETERMINISTIC
     assert "law 'run-deterministic' broken by mission 'ticking'" in str(violation)
@@ -744,7 +755,10 @@ def test_daily_loop_as_a_mission_object_keeps_the_laws() -> None:
 
 
 def test_echo_keeps_the_laws() -> None:
-    params = st.one_of(st.fixed_dictionaries({"payload_key": st.sampled_from(COMMON_KEYS)}), st.dictionaries(keys(), values(), max_size=2))
+    params = st.one_of(
+        st.fixed_dictionaries({"payload_key": st.sampled_from(COMMON_KEYS)}),
+        st.dictionaries(keys(), values(), max_size=2),
+    )
     report = check_mission("echo", params, settings=FAST)
     assert report.outcomes.get("completed", 0) > 0 and report.outcomes.get("failed", 0) > 0  # copy from an absent key
 

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from pyrsistent import PMap, PVector, pmap, pvector
 
 from stepfold import MAX_DEPTH, InvalidValueError, StepfoldError, canonical_json, freeze, thaw, values_equal
-from stepfold.values import MAX_SAFE_INTEGER, freeze_map, values_identical
 from stepfold.messages import brief_repr
+from stepfold.values import MAX_SAFE_INTEGER, freeze_map, values_identical
 from tests.strategies import keys, plain_values
 
 # Strategies local to this module ---------------------------------------------
@@ -60,9 +60,7 @@ jcs_scalars = st.one_of(
 
 jcs_values = st.recursive(
     jcs_scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(jcs_keys, children, max_size=6)
-    ),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(jcs_keys, children, max_size=6)),
     max_leaves=16,
 )
 """Plain data in the domain, aimed at the corners of RFC 8785."""
@@ -128,7 +126,9 @@ _BAD_LEAVES: list[tuple[str, Callable[[], object]]] = [
 ]
 
 _path_keys = st.one_of(
-    st.sampled_from(["tasks", "due", "a b", "", "é", "x1", "_", "1x", 'q"uote', "back\\slash", "new\nline", "\U0001f600"]),
+    st.sampled_from(
+        ["tasks", "due", "a b", "", "é", "x1", "_", "1x", 'q"uote', "back\\slash", "new\nline", "\U0001f600"]
+    ),
     keys,
 )
 
@@ -149,9 +149,7 @@ def _render_path(root: str, segments: list[str | int]) -> str:
 @st.composite
 def _data_with_a_bad_leaf(draw: st.DrawFn) -> tuple[object, str]:
     """Valid plain data with one bad leaf planted at a random path, and the path the error must name."""
-    segments: list[str | int] = draw(
-        st.lists(st.one_of(_path_keys, st.integers(0, 3)), max_size=5)
-    )
+    segments: list[str | int] = draw(st.lists(st.one_of(_path_keys, st.integers(0, 3)), max_size=5))
     kind, factory = draw(st.sampled_from(_BAD_LEAVES))
     node: object
     if kind == "value":
@@ -200,7 +198,7 @@ def test_freeze_refuses_everything_outside_the_domain(case: tuple[object, str]) 
 @given(jcs_values)
 @example({"\ue000": 1, "\U0001f600": 2, "\uffff": 3, "\U00010000": 4, "a": 5, "\x7f": 6, "\x80": 7})
 @example([1e21, 1e20, 1e-7, 1e-6, 5e-324, 1.7976931348623157e308, -0.0, 0.1, 333333333.3333333])
-@example({"s": "\x00\x01\x08\t\n\x0b\x0c\r\x1f\"\\/\x7f\u2028"})
+@example({"s": '\x00\x01\x08\t\n\x0b\x0c\r\x1f"\\/\x7f\u2028'})
 def test_canonical_json_matches_rfc8785(x: Any) -> None:
     expected = rfc8785.dumps(x)
     assert canonical_json(x) == expected
@@ -311,10 +309,15 @@ def test_nesting_boundary_is_max_depth_containers() -> None:
     with pytest.raises(InvalidValueError) as info:
         freeze(_nested_lists(MAX_DEPTH + 1))
     # the path of 128 levels is shown by its first and last 8 around the count left out
-    assert str(info.value) == "value" + "[0]" * 8 + "…(112 levels)…" + "[0]" * 8 + f": nesting is deeper than {MAX_DEPTH} levels"
+    assert (
+        str(info.value)
+        == "value" + "[0]" * 8 + "…(112 levels)…" + "[0]" * 8 + f": nesting is deeper than {MAX_DEPTH} levels"
+    )
     with pytest.raises(InvalidValueError) as info:
         freeze(_nested_dicts(MAX_DEPTH + 1), path="s")
-    assert str(info.value) == "s" + ".d" * 8 + "…(112 levels)…" + ".d" * 8 + f": nesting is deeper than {MAX_DEPTH} levels"
+    assert (
+        str(info.value) == "s" + ".d" * 8 + "…(112 levels)…" + ".d" * 8 + f": nesting is deeper than {MAX_DEPTH} levels"
+    )
     # Scalars at the bottom do not count as a level.
     deepest: object = 7
     for _ in range(MAX_DEPTH):
@@ -438,7 +441,7 @@ class _Level(IntEnum):
     HIGH = 2
 
 
-class _Colour(str, Enum):
+class _Colour(str, Enum):  # noqa: UP042 - a str mixin enum, as users write them, not StrEnum
     RED = "red"
 
 
@@ -651,7 +654,9 @@ def test_thaw_names_keys_that_cannot_be_sorted_in_at_most_80_characters() -> Non
     with pytest.raises(InvalidValueError) as info:
         thaw({1: 0, "a" * 50: 0, "b" * 50: 0})
     prefix = "value: mapping keys must be strings, got "
-    assert str(info.value) == prefix + "[1, 'aaaaaaaaaaaaaaaaa...aaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbb...bbbbbbbbbbbbb"
+    assert (
+        str(info.value) == prefix + "[1, 'aaaaaaaaaaaaaaaaa...aaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbb...bbbbbbbbbbbbb"
+    )
     assert len(str(info.value)) == len(prefix) + 80
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import attrs
 import pytest
-from pyrsistent import pmap
 from hypothesis import given
 from hypothesis import strategies as st
+from pyrsistent import pmap
 
 from stepfold import (
     DEFAULT_OPERATIONS,
@@ -123,7 +123,10 @@ def test_loaded_document_verifies_like_the_live_result(result: OrchestrationResu
     live = verify(result)
     loaded = verify(json.loads(json.dumps(result.to_dict())))
     assert (loaded.ok, loaded.checked_steps, loaded.first_mismatch, loaded.reason) == (
-        live.ok, live.checked_steps, live.first_mismatch, live.reason,
+        live.ok,
+        live.checked_steps,
+        live.first_mismatch,
+        live.reason,
     )
 
 
@@ -161,7 +164,11 @@ def test_a_step_state_edit_names_that_step() -> None:
     document = _daily().to_dict()
     document["lineage"]["entries"][1]["changes"]["set"]["priorities"] = ["t1"]  # type: ignore[index]
     verdict = verify(document)
-    assert (verdict.ok, verdict.first_mismatch, verdict.checked_steps) == (False, Mismatch(1, "daily-generate-priorities"), 1)
+    assert (verdict.ok, verdict.first_mismatch, verdict.checked_steps) == (
+        False,
+        Mismatch(1, "daily-generate-priorities"),
+        1,
+    )
     assert "state does not hash" in verdict.reason
 
 
@@ -169,7 +176,10 @@ def test_a_step_state_edit_names_that_step() -> None:
     ("edit", "reason"),
     [
         (lambda d: d["receipt"]["links"].pop(), "receipt's head is not its last link"),
-        (lambda d: d["receipt"]["links"][0].update(state_digest="0" * 64), "receipt link 1 ('daily-summarise-yesterday') does not hash"),
+        (
+            lambda d: d["receipt"]["links"][0].update(state_digest="0" * 64),
+            "receipt link 1 ('daily-summarise-yesterday') does not hash",
+        ),
         (lambda d: d["final_state"].update(extra=1), "final state differs"),
         (lambda d: d["lineage"]["initial_state"].pop("journal"), "initial state is not the one the receipt binds"),
         (lambda d: d["workflow"]["metadata"].update(mission="x"), "workflow is not the one the receipt binds"),
@@ -194,7 +204,10 @@ def test_replay_impossible_is_a_verdict_not_an_exception() -> None:
     result = run_workflow(WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "noop"})]))
     verdict = verify(result, operations=pmap())
     assert verdict.verdict == "unverifiable" and verdict.replayed is None
-    assert "the record is intact but cannot be replayed here" in verdict.reason and "unknown operation 'noop'" in verdict.reason
+    assert (
+        "the record is intact but cannot be replayed here" in verdict.reason
+        and "unknown operation 'noop'" in verdict.reason
+    )
 
 
 # Each verdict, field by field ------------------------------------------------------------------
@@ -249,11 +262,16 @@ def test_a_document_whose_digests_cannot_be_hashed_is_named_by_from_dict() -> No
     document = _two_steps().to_dict()
     document["receipt"]["workflow_digest"] = 3  # type: ignore[index]
     assert _verdict(document) == (
-        False, 0, None, "the document cannot be read as a result: result.receipt.workflow_digest: expected a string, got int 3",
+        False,
+        0,
+        None,
+        "the document cannot be read as a result: result.receipt.workflow_digest: expected a string, got int 3",
     )
     document["receipt"]["workflow_digest"] = "\ud800"  # type: ignore[index]
     assert _verdict(document) == (
-        False, 0, None,
+        False,
+        0,
+        None,
         "the document cannot be read as a result: result.receipt.workflow_digest: "
         "string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode",
     )
@@ -263,18 +281,29 @@ def test_a_document_link_missing_a_field_is_named_by_from_dict() -> None:
     document = _two_steps().to_dict()
     del document["receipt"]["links"][0]["status"]  # type: ignore[index]
     assert _verdict(document) == (
-        False, 0, None, "the document cannot be read as a result: result.receipt.links[0].status: missing",
+        False,
+        0,
+        None,
+        "the document cannot be read as a result: result.receipt.links[0].status: missing",
     )
 
 
 def test_a_document_chain_is_checked_link_by_link() -> None:
     document = _two_steps().to_dict()
     document["receipt"]["genesis"] = "0" * 64  # type: ignore[index]
-    assert _verdict(document) == (False, 0, None, "the receipt's genesis does not hash its workflow, initial-state and policy digests")
+    assert _verdict(document) == (
+        False,
+        0,
+        None,
+        "the receipt's genesis does not hash its workflow, initial-state and policy digests",
+    )
     document = _two_steps().to_dict()
     document["receipt"]["links"][1]["state_digest"] = "0" * 64  # type: ignore[index]
     assert _verdict(document) == (
-        False, 1, Mismatch(1, "h"), "receipt link 2 ('h') does not hash its recorded fields onto the previous link",
+        False,
+        1,
+        Mismatch(1, "h"),
+        "receipt link 2 ('h') does not hash its recorded fields onto the previous link",
     )
     document = _two_steps().to_dict()
     document["receipt"]["head"] = "0" * 64  # type: ignore[index]
@@ -284,7 +313,10 @@ def test_a_document_chain_is_checked_link_by_link() -> None:
 def test_a_live_result_chain_is_checked_link_by_link() -> None:
     result = _with_link(_two_steps(), 1, state_digest="0" * 64)
     assert _verdict(result) == (
-        False, 1, Mismatch(1, "h"), "receipt link 2 ('h') does not hash its recorded fields onto the previous link",
+        False,
+        1,
+        Mismatch(1, "h"),
+        "receipt link 2 ('h') does not hash its recorded fields onto the previous link",
     )
 
 
@@ -292,11 +324,17 @@ def test_a_receipt_binding_another_workflow_or_initial_state_fails_at_step_zero(
     result = _two_steps()
     other = WorkflowDefinition(id="w", steps=_TWO_STEPS.steps, metadata={"m": 1})
     assert _verdict(attrs.evolve(result, workflow=other)) == (
-        False, 0, None, "the recorded workflow is not the one the receipt binds (workflow digest differs)",
+        False,
+        0,
+        None,
+        "the recorded workflow is not the one the receipt binds (workflow digest differs)",
     )
     lineage = attrs.evolve(result.lineage, initial_state=State({"x": 2}))
     assert _verdict(attrs.evolve(result, lineage=lineage)) == (
-        False, 0, None, "the recorded initial state is not the one the receipt binds (state digest differs)",
+        False,
+        0,
+        None,
+        "the recorded initial state is not the one the receipt binds (state digest differs)",
     )
 
 
@@ -305,7 +343,12 @@ def test_a_receipt_and_a_lineage_of_different_lengths_fail_where_they_part() -> 
     shorter = attrs.evolve(result, lineage=attrs.evolve(result.lineage, entries=result.lineage.entries[:1]))
     assert _verdict(shorter) == (False, 1, Mismatch(1, "h"), "the receipt has 2 links for 1 executed steps")
     extra = result.receipt.extend("ghost", "0" * 64, "", result.final_state.digest, "completed")
-    assert _verdict(attrs.evolve(result, receipt=extra)) == (False, 2, None, "the receipt has 3 links for 2 executed steps")
+    assert _verdict(attrs.evolve(result, receipt=extra)) == (
+        False,
+        2,
+        None,
+        "the receipt has 3 links for 2 executed steps",
+    )
 
 
 def test_a_step_beyond_the_workflow_is_named() -> None:
@@ -313,7 +356,12 @@ def test_a_step_beyond_the_workflow_is_named() -> None:
     receipt = result.receipt.extend("ghost", "0" * 64, "", result.final_state.digest, "completed")
     ghost = LineageEntry(StepSpec("ghost", "runtime", {"operation": "noop"}), None, result.final_state, "completed")
     damaged = attrs.evolve(result, receipt=receipt, lineage=result.lineage.append(ghost))
-    assert _verdict(damaged) == (False, 2, Mismatch(2, "ghost"), "step 3 ('ghost') is not in the workflow, which has 2 steps")
+    assert _verdict(damaged) == (
+        False,
+        2,
+        Mismatch(2, "ghost"),
+        "step 3 ('ghost') is not in the workflow, which has 2 steps",
+    )
 
 
 def test_a_link_naming_another_step_is_refused() -> None:
@@ -327,7 +375,12 @@ def test_a_link_naming_another_step_is_refused() -> None:
 def test_a_recorded_input_must_be_the_runs_input(edit: object) -> None:
     document = _two_steps().to_dict()
     edit(document["context"]["inputs"])  # type: ignore[index,operator]
-    assert _verdict(document) == (False, 1, Mismatch(1, "h"), "step 2 ('h'): the recorded input differs from the run's inputs")
+    assert _verdict(document) == (
+        False,
+        1,
+        Mismatch(1, "h"),
+        "step 2 ('h'): the recorded input differs from the run's inputs",
+    )
 
 
 def test_a_link_must_carry_the_digest_of_the_workflows_step() -> None:
@@ -337,10 +390,17 @@ def test_a_link_must_carry_the_digest_of_the_workflows_step() -> None:
     receipt["links"][0]["step_digest"] = "0" * 64
     previous = receipt["genesis"]
     for link in receipt["links"]:  # re-chain, so that only the comparison with the workflow can see the edit
-        link["hash"] = previous = link_hash(previous, link["step_digest"], link["input_digest"], link["state_digest"], link["status"])
+        link["hash"] = previous = link_hash(
+            previous, link["step_digest"], link["input_digest"], link["state_digest"], link["status"]
+        )
     receipt["head"] = previous
     document["run_id"] = previous
-    assert _verdict(document) == (False, 0, Mismatch(0, "a"), "step 1 ('a'): the step digest does not match the workflow's step")
+    assert _verdict(document) == (
+        False,
+        0,
+        Mismatch(0, "a"),
+        "step 1 ('a'): the step digest does not match the workflow's step",
+    )
 
 
 def test_a_status_the_receipt_does_not_record_is_refused() -> None:
@@ -348,7 +408,10 @@ def test_a_status_the_receipt_does_not_record_is_refused() -> None:
     entries = result.lineage.entries
     lineage = attrs.evolve(result.lineage, entries=entries.set(0, attrs.evolve(entries[0], status="failed")))
     assert _verdict(attrs.evolve(result, lineage=lineage)) == (
-        False, 0, Mismatch(0, "a"), "step 1 ('a'): the recorded status 'failed' differs from the receipt's 'completed'",
+        False,
+        0,
+        Mismatch(0, "a"),
+        "step 1 ('a'): the recorded status 'failed' differs from the receipt's 'completed'",
     )
 
 
@@ -360,7 +423,12 @@ def test_a_final_state_that_is_not_the_last_steps_state_is_refused() -> None:
 
 def test_a_run_recorded_under_another_policy_than_the_expected_one_is_tampered() -> None:
     verdict = verify(_two_steps(), policy=Policy(max_steps=1))
-    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.replayed) == ("tampered", 2, None, None)
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.replayed) == (
+        "tampered",
+        2,
+        None,
+        None,
+    )
     assert verdict.reason == (
         "the run was made under policy (at most 5 steps and 2 human steps; kinds human, runtime; any effect), "
         "not the expected (at most 1 step and 2 human steps; kinds human, runtime; any effect)"
@@ -404,14 +472,20 @@ def test_replay_that_runs_further_than_the_record_names_the_first_extra_step() -
     workflow = WorkflowDefinition(id="w", steps=[StepSpec(s, "runtime", {"operation": "noop"}) for s in "ab"])
     verdict = verify(_chained(workflow, ["completed"]))
     assert (verdict.ok, verdict.checked_steps, verdict.first_mismatch) == (False, 1, Mismatch(1, "b"))
-    assert verdict.reason == "the record is intact, but replay diverges at step 2 ('b'): the replay runs a step the record does not have"
+    assert (
+        verdict.reason
+        == "the record is intact, but replay diverges at step 2 ('b'): the replay runs a step the record does not have"
+    )
 
 
 def test_a_record_that_runs_further_than_the_replay_names_the_first_extra_step() -> None:
     steps = [StepSpec("a", "runtime", {"operation": "fail"}), StepSpec("b", "runtime", {"operation": "noop"})]
     verdict = verify(_chained(WorkflowDefinition(id="w", steps=steps), ["failed", "completed"]))
     assert (verdict.ok, verdict.checked_steps, verdict.first_mismatch) == (False, 1, Mismatch(1, "b"))
-    assert verdict.reason == "the record is intact, but replay diverges at step 2 ('b'): the record has a step the replay does not run"
+    assert (
+        verdict.reason
+        == "the record is intact, but replay diverges at step 2 ('b'): the record has a step the replay does not run"
+    )
 
 
 def test_a_replay_ending_otherwise_than_the_record_says_so() -> None:
@@ -423,10 +497,18 @@ def test_a_replay_ending_otherwise_than_the_record_says_so() -> None:
     assert verdict.reason == (
         "replay ends 'failed' (step 'a' (operation 'fail') failed: OperationError: no) where the record says 'failed' (other)"
     )
-    assert verdict.replayed is not None and verdict.replayed.error_message == "step 'a' (operation 'fail') failed: OperationError: no"
+    assert (
+        verdict.replayed is not None
+        and verdict.replayed.error_message == "step 'a' (operation 'fail') failed: OperationError: no"
+    )
 
 
 def test_an_executed_step_must_be_the_workflows_step() -> None:
     document = _two_steps().to_dict()
     document["executed_steps"][0]["payload"]["value"] = 2  # type: ignore[index]
-    assert _verdict(document) == (False, 0, Mismatch(0, "a"), "step 1 ('a'): the executed step differs from the workflow's step")
+    assert _verdict(document) == (
+        False,
+        0,
+        Mismatch(0, "a"),
+        "step 1 ('a'): the executed step differs from the workflow's step",
+    )

@@ -51,7 +51,9 @@ def test_workflow_refuses_duplicate_and_empty_step_ids() -> None:
 
 
 def test_workflow_accepts_step_mappings_and_freezes_metadata() -> None:
-    workflow = WorkflowDefinition(id="w", steps=[{"id": "a", "kind": "runtime", "payload": {"operation": "noop"}}], metadata={"m": [1]})
+    workflow = WorkflowDefinition(
+        id="w", steps=[{"id": "a", "kind": "runtime", "payload": {"operation": "noop"}}], metadata={"m": [1]}
+    )
     assert workflow.steps == (StepSpec("a", "runtime", {"operation": "noop"}),)
     assert isinstance(workflow.metadata, PMap)
     assert workflow.digest == WorkflowDefinition(id="w", steps=list(workflow.steps), metadata={"m": [1]}).digest
@@ -83,11 +85,20 @@ def test_metadata_outside_the_value_domain_is_refused_naming_its_path() -> None:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: WorkflowDefinition(id="\ud800"), "workflow id: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode"),
-        (lambda: WorkflowDefinition(name="a\udfff"), "workflow name: string contains a lone surrogate '\\udfff' at index 1, which is not valid Unicode"),
+        (
+            lambda: WorkflowDefinition(id="\ud800"),
+            "workflow id: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode",
+        ),
+        (
+            lambda: WorkflowDefinition(name="a\udfff"),
+            "workflow name: string contains a lone surrogate '\\udfff' at index 1, which is not valid Unicode",
+        ),
         (lambda: WorkflowDefinition(id=3), "workflow id: expected a string, got int 3"),  # type: ignore[arg-type]
         (lambda: WorkflowDefinition(name=None), "workflow name: expected a string, got NoneType None"),  # type: ignore[arg-type]
-        (lambda: StepSpec("\ud800", "runtime"), "step id: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode"),
+        (
+            lambda: StepSpec("\ud800", "runtime"),
+            "step id: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode",
+        ),
     ],
 )
 def test_ids_and_names_are_valid_strings(make: object, message: str) -> None:

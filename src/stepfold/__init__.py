@@ -1,6 +1,7 @@
 """stepfold: deterministic, auditable workflows as a fold of pure steps over an immutable state."""
 
 from stepfold.builder import MissionSpec, build_workflow
+from stepfold.canonical import canonical_json, sha256_json
 from stepfold.engine import Orchestrator, check_run, fork, replay, resume, run_workflow
 from stepfold.errors import (
     AlreadyResumedError,
@@ -41,7 +42,6 @@ from stepfold.suite import (
     golden_json,
     run_suite,
 )
-from stepfold.canonical import canonical_json, sha256_json
 from stepfold.values import MAX_DEPTH, Params, Value, freeze, thaw, values_equal
 from stepfold.verification import VERDICTS, Mismatch, Verification, verify
 from stepfold.version import __version__

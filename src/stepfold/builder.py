@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import attrs
 
-from stepfold.errors import AntiFailurePlanningError, AntiFailureViolation, EnvelopeViolation, InvalidValueError, UnknownMissionError
+from stepfold.errors import (
+    AntiFailurePlanningError,
+    AntiFailureViolation,
+    EnvelopeViolation,
+    InvalidValueError,
+    UnknownMissionError,
+)
+from stepfold.messages import brief_repr
 from stepfold.missions.base import Builder
 from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.policy import TIER2_POLICY, Policy, check_workflow
 from stepfold.values import Params, freeze_params
-from stepfold.messages import brief_repr
 from stepfold.workflow import WorkflowDefinition
 
 __all__ = ["MissionSpec", "build_workflow", "lookup_builder", "stamp_mission"]
@@ -34,9 +40,7 @@ def lookup_builder(name: str) -> Builder:
     try:
         return MISSION_REGISTRY[name]
     except (KeyError, TypeError):
-        raise UnknownMissionError(
-            f"unknown mission {name!r}; available missions: {sorted(MISSION_REGISTRY)}"
-        ) from None
+        raise UnknownMissionError(f"unknown mission {name!r}; available missions: {sorted(MISSION_REGISTRY)}") from None
 
 
 def stamp_mission(workflow: WorkflowDefinition, mission: str, params: Params) -> WorkflowDefinition:

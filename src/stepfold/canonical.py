@@ -75,9 +75,14 @@ def _encode(value: object, depth: int) -> str:
         if depth >= WALK_DEPTH:
             raise too_deep()
         depth += 1
-        return "{" + ",".join(
-            _encode_str(key) + ":" + _encode(value[key], depth) for key in _sorted_keys(value)  # type: ignore[index,arg-type]
-        ) + "}"
+        return (
+            "{"
+            + ",".join(
+                _encode_str(key) + ":" + _encode(value[key], depth)  # type: ignore[index]
+                for key in _sorted_keys(value)  # type: ignore[arg-type]
+            )
+            + "}"
+        )
     if t is _PVECTOR_TYPE or t is list or t is tuple:
         if depth >= WALK_DEPTH:
             raise too_deep()
@@ -95,9 +100,7 @@ def _encode(value: object, depth: int) -> str:
         if depth >= WALK_DEPTH:
             raise too_deep()
         depth += 1
-        return "{" + ",".join(
-            _encode_str(key) + ":" + _encode(value[key], depth) for key in _sorted_keys(value)
-        ) + "}"
+        return "{" + ",".join(_encode_str(key) + ":" + _encode(value[key], depth) for key in _sorted_keys(value)) + "}"
     if isinstance(value, (PVector, list, tuple)):
         if depth >= WALK_DEPTH:
             raise too_deep()

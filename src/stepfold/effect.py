@@ -16,11 +16,20 @@ import attrs
 
 from stepfold.canonical import sha256_json
 from stepfold.errors import InvalidValueError
+from stepfold.messages import brief_repr
 from stepfold.state import State
 from stepfold.values import Params
-from stepfold.messages import brief_repr
 
-__all__ = ["EffectCall", "Effect", "Handler", "RetryPolicy", "EFFECT_KEY_TAG", "as_effect", "effect_key", "effect_arguments"]
+__all__ = [
+    "EffectCall",
+    "Effect",
+    "Handler",
+    "RetryPolicy",
+    "EFFECT_KEY_TAG",
+    "as_effect",
+    "effect_key",
+    "effect_arguments",
+]
 
 EFFECT_KEY_TAG = "stepfold/effect-key/1"
 """The tag hashed first into every idempotency key."""

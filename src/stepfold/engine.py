@@ -17,6 +17,7 @@ import attrs
 
 from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidInputError, InvalidValueError, StepfoldError
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
+from stepfold.messages import brief_repr, format_path
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
 from stepfold.outcome import read_outcome
@@ -25,7 +26,6 @@ from stepfold.receipt import Receipt, input_digest
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
 from stepfold.values import Params, Value, freeze_map, thaw, values_identical
-from stepfold.messages import brief_repr, format_path
 from stepfold.workflow import HUMAN, ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = [
@@ -49,9 +49,7 @@ __all__ = [
 ]
 
 
-def _check_arguments(
-    workflow: object, context: object, policy: object, operations: object
-) -> None:
+def _check_arguments(workflow: object, context: object, policy: object, operations: object) -> None:
     if not isinstance(workflow, WorkflowDefinition):
         raise InvalidValueError(f"workflow: expected a WorkflowDefinition, got {type(workflow).__name__}")
     if not isinstance(context, ExecutionContext):
@@ -80,9 +78,7 @@ def check_run(
     for step in workflow.steps:
         name = step_operation(step)
         if name is not None and not callable(operations[name]):
-            raise EnvelopeViolation(
-                f"workflow {workflow.id!r} step {step.id!r}: operation {name!r} is not callable"
-            )
+            raise EnvelopeViolation(f"workflow {workflow.id!r} step {step.id!r}: operation {name!r} is not callable")
     takes = {step.id: step for step in workflow.steps if step.takes_input}
     for step_id, given in ctx.inputs.items():
         where = format_path("inputs", [step_id])
@@ -134,9 +130,7 @@ def resume(
     if not isinstance(result, OrchestrationResult):
         raise InvalidValueError(f"result: expected an OrchestrationResult, got {type(result).__name__}")
     if result.status != SUSPENDED:
-        raise StepfoldError(
-            f"run {result.id!r} is {result.status}; only a suspended run can be resumed"
-        )
+        raise StepfoldError(f"run {result.id!r} is {result.status}; only a suspended run can be resumed")
     ran_under = recorded_policy(result, policy)
     given = freeze_map(inputs, path="inputs")
     merged = _merge_inputs(result.context.inputs, given)
@@ -145,7 +139,9 @@ def resume(
     return _fold(result.workflow, context, operations, result.lineage, result.receipt, ran_under)
 
 
-def replay(result: OrchestrationResult, *, operations: Mapping[str, Operation] = DEFAULT_OPERATIONS) -> OrchestrationResult:
+def replay(
+    result: OrchestrationResult, *, operations: Mapping[str, Operation] = DEFAULT_OPERATIONS
+) -> OrchestrationResult:
     """Run a result's workflow again, from its initial state with its recorded inputs, under its recorded policy.
 
     The replay's receipt has the same format as the record's (a format-1
@@ -159,7 +155,9 @@ def replay(result: OrchestrationResult, *, operations: Mapping[str, Operation] =
     context = ExecutionContext(result.lineage.initial_state, result.context.inputs, result.context.metadata)
     check_run(workflow, context, policy=policy, operations=operations)
     lineage = Lineage(workflow.id, context.initial_state)
-    receipt = Receipt(workflow.id, workflow.digest, context.initial_state.digest, policy_digest=result.receipt.policy_digest)
+    receipt = Receipt(
+        workflow.id, workflow.digest, context.initial_state.digest, policy_digest=result.receipt.policy_digest
+    )
     return _fold(workflow, context, operations, lineage, receipt, policy)
 
 
@@ -234,7 +232,7 @@ def _fold(
     policy: Policy,
 ) -> OrchestrationResult:
     state = lineage.final_state
-    for step in workflow.steps[len(lineage.entries):]:
+    for step in workflow.steps[len(lineage.entries) :]:
         if step.takes_input:
             if step.id not in context.inputs:
                 return OrchestrationResult(workflow, context, lineage, receipt, SUSPENDED, None, policy)

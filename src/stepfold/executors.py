@@ -41,12 +41,12 @@ from typing import Literal, TypeAlias, overload
 import attrs
 
 from stepfold.errors import InvalidValueError, StepfoldError
+from stepfold.messages import brief_repr
 from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.registry import run_mission
 from stepfold.result import OrchestrationResult
 from stepfold.values import Params, freeze_map, freeze_params, thaw
-from stepfold.messages import brief_repr
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
@@ -213,6 +213,7 @@ def _error_document(exc: BaseException) -> dict[str, object]:
 
 # Caller side -----------------------------------------------------------------
 
+
 @attrs.frozen
 class _Chunk:
     """Consecutive calls sent to one worker task: `start` is the index of the first."""
@@ -243,7 +244,7 @@ def _submit(
     policy_document = _policy_document(policy)
     try:
         for start in range(0, len(calls), chunksize):
-            group = tuple(calls[start:start + chunksize])
+            group = tuple(calls[start : start + chunksize])
             documents = [call.to_dict() for call in group]
             chunks.append(_Chunk(start, group, executor.submit(_run_chunk, documents, policy_document)))
     except BaseException:

@@ -32,9 +32,7 @@ _CHUNK = 65535  # per-slot sums of this many 16-bit lanes still fit in 32 bits
 
 def entry_element(key: str, value: Value) -> int:
     """The LtHash element of one entry: SHAKE-256 of JCS `[key, value]`, 2048 bytes little-endian."""
-    return int.from_bytes(
-        hashlib.shake_256(canonical_json([key, value])).digest(ELEMENT_BYTES), "little"
-    )
+    return int.from_bytes(hashlib.shake_256(canonical_json([key, value])).digest(ELEMENT_BYTES), "little")
 
 
 def lane_add(a: int, b: int) -> int:

@@ -32,7 +32,7 @@ def format_path(root: str, segments: Sequence[str | int]) -> str:
         if isinstance(seg, int):
             out.append(f"[{seg}]")
         elif len(seg) > _PATH_KEY_CHARS:
-            out.append(f"[{_encode_str(seg[:32])[:-1]}…\"]")
+            out.append(f'[{_encode_str(seg[:32])[:-1]}…"]')
         elif _IDENTIFIER.match(seg):
             out.append(f".{seg}")
         else:
@@ -58,7 +58,7 @@ class _BriefRepr(reprlib.Repr):
         if len(text) <= self.maxother:
             return text
         head = (self.maxother - 3) // 2
-        return text[:head] + "..." + text[len(text) - (self.maxother - 3 - head):]
+        return text[:head] + "..." + text[len(text) - (self.maxother - 3 - head) :]
 
     def repr_int(self, x: int, level: int) -> str:
         if x.bit_length() > _BRIEF_INT_BITS:

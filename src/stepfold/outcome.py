@@ -20,14 +20,13 @@ import attrs
 from pyrsistent import PMap
 
 from stepfold.errors import InvalidValueError
-from stepfold.values import Params, Value, freeze, freeze_map, thaw
 from stepfold.messages import brief_repr
+from stepfold.values import Params, Value, freeze, freeze_map, thaw
 
 __all__ = ["EffectOutcome", "ok_outcome", "failed_outcome", "read_outcome", "OUTCOME_SHAPES"]
 
 OUTCOME_SHAPES = (
-    '{"ok": true, "value": V, "attempts": n} or '
-    '{"ok": false, "error": {"type": T, "message": M}, "attempts": n}'
+    '{"ok": true, "value": V, "attempts": n} or {"ok": false, "error": {"type": T, "message": M}, "attempts": n}'
 )
 """The two shapes an effect outcome may take, as error messages quote them."""
 
@@ -62,13 +61,17 @@ def _attempts(value: object) -> int:
 
 def ok_outcome(value: object, *, attempts: int = 1) -> Params:
     """The outcome of an effect that succeeded: `{"ok": true, "value": freeze(value), "attempts": attempts}`."""
-    return freeze_map({"ok": True, "value": freeze(value, path="value"), "attempts": _attempts(attempts)}, path="outcome")
+    return freeze_map(
+        {"ok": True, "value": freeze(value, path="value"), "attempts": _attempts(attempts)}, path="outcome"
+    )
 
 
 def failed_outcome(error_type: str, message: str, *, attempts: int = 1) -> Params:
     """The outcome of an effect whose last attempt failed: `{"ok": false, "error": {"type", "message"}, "attempts"}`."""
     if not isinstance(error_type, str) or not error_type:
-        raise InvalidValueError(f"error type: expected a non-empty string (e.g. 'TimeoutError'), got {brief_repr(error_type)}")
+        raise InvalidValueError(
+            f"error type: expected a non-empty string (e.g. 'TimeoutError'), got {brief_repr(error_type)}"
+        )
     if not isinstance(message, str):
         raise InvalidValueError(f"error message: expected a string, got {brief_repr(message)}")
     return freeze_map(

@@ -48,7 +48,9 @@ def _freeze_effects(value: object) -> frozenset[str] | None:
     effects = tuple(value)
     for effect in effects:
         if not isinstance(effect, str) or not effect:
-            raise InvalidValueError(f"policy.allowed_effects: effect names are non-empty strings, got {brief_repr(effect)}")
+            raise InvalidValueError(
+                f"policy.allowed_effects: effect names are non-empty strings, got {brief_repr(effect)}"
+            )
     return frozenset(effects)
 
 
@@ -71,9 +73,7 @@ class Policy:
 
     max_steps: int = attrs.field(default=5, validator=_non_negative_int)
     max_human_steps: int = attrs.field(default=2, validator=_non_negative_int)
-    allowed_kinds: frozenset[str] = attrs.field(
-        default=frozenset({RUNTIME, HUMAN}), converter=_freeze_kinds
-    )
+    allowed_kinds: frozenset[str] = attrs.field(default=frozenset({RUNTIME, HUMAN}), converter=_freeze_kinds)
     allowed_effects: frozenset[str] | None = attrs.field(default=None, converter=_freeze_effects)
 
     digest: str = attrs.field(init=False, eq=False, repr=False)
@@ -96,12 +96,16 @@ class Policy:
         """The policy a `to_dict()` document describes; `InvalidValueError` naming what is wrong otherwise."""
         if not isinstance(document, Mapping) or set(document) != set(POLICY_KEYS):
             shown = sorted(map(brief_repr, document)) if isinstance(document, Mapping) else type(document).__name__
-            raise InvalidValueError(f"policy: expected an object with exactly the keys {list(POLICY_KEYS)}, got {shown}")
+            raise InvalidValueError(
+                f"policy: expected an object with exactly the keys {list(POLICY_KEYS)}, got {shown}"
+            )
         return cls(
             max_steps=document["max_steps"],
             max_human_steps=document["max_human_steps"],
             allowed_kinds=_sorted_names(document["allowed_kinds"], "allowed_kinds"),
-            allowed_effects=None if document["allowed_effects"] is None else _sorted_names(document["allowed_effects"], "allowed_effects"),
+            allowed_effects=None
+            if document["allowed_effects"] is None
+            else _sorted_names(document["allowed_effects"], "allowed_effects"),
         )
 
 
@@ -157,8 +161,7 @@ def check_workflow(
             )
     if len(workflow.steps) > policy.max_steps:
         raise AntiFailureViolation(
-            f"workflow {workflow.id!r} has {len(workflow.steps)} steps; the policy allows at most "
-            f"{policy.max_steps}"
+            f"workflow {workflow.id!r} has {len(workflow.steps)} steps; the policy allows at most {policy.max_steps}"
         )
     human = [step.id for step in workflow.steps if step.kind == HUMAN]
     if len(human) > policy.max_human_steps:

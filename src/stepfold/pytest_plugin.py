@@ -77,9 +77,7 @@ class GoldenReceipts:
     def path_for(self, suite_name: str) -> Path:
         """The default golden file of a suite: `<root>/tests/golden/<suite name>.json`."""
         if not _SAFE_NAME.match(suite_name):
-            raise ValueError(
-                f"suite name {suite_name!r} is not a safe file name; pass path= to stepfold_golden.check"
-            )
+            raise ValueError(f"suite name {suite_name!r} is not a safe file name; pass path= to stepfold_golden.check")
         return self.root / DEFAULT_GOLDEN_DIR / f"{suite_name}.json"
 
     def check(
@@ -122,7 +120,9 @@ class GoldenReceipts:
         if divergences:
             lines = [f"golden receipts of suite {result.suite.name!r} differ from {shown}:"]
             lines += [f"  {divergence}" for divergence in divergences]
-            lines.append(f"If the change is intended, rewrite the file with `pytest {UPDATE_OPTION}` and review its diff.")
+            lines.append(
+                f"If the change is intended, rewrite the file with `pytest {UPDATE_OPTION}` and review its diff."
+            )
             pytest.fail("\n".join(lines), pytrace=False)
         return result
 

@@ -34,10 +34,23 @@ from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = ["read_result", "read_workflow", "read_step", "document_format"]
 
-_TOP_KEYS_1 = frozenset({
-    "context", "error_message", "executed_steps", "failed_step_id", "final_state", "format", "id", "lineage",
-    "pending_step_id", "receipt", "status", "success", "workflow",
-})
+_TOP_KEYS_1 = frozenset(
+    {
+        "context",
+        "error_message",
+        "executed_steps",
+        "failed_step_id",
+        "final_state",
+        "format",
+        "id",
+        "lineage",
+        "pending_step_id",
+        "receipt",
+        "status",
+        "success",
+        "workflow",
+    }
+)
 _TOP_KEYS = _TOP_KEYS_1 | set(FORMAT_2_KEYS)
 _WORKFLOW_KEYS = frozenset({"id", "metadata", "name", "steps"})
 _LINEAGE_KEYS = frozenset({"entries", "executed_step_ids", "initial_state", "workflow_id"})
@@ -53,7 +66,9 @@ def document_format(document: object) -> str:
     """The `format` of a result document (`stepfold/result/2` or `/1`); `InvalidDocumentError` for anything else."""
     fmt = read_field(read_mapping(document, "result"), "result", "format")
     if fmt not in (RESULT_FORMAT, RESULT_FORMAT_1):
-        raise InvalidDocumentError(f"result.format: expected {RESULT_FORMAT!r} (or {RESULT_FORMAT_1!r}), got {brief_repr(fmt)}")
+        raise InvalidDocumentError(
+            f"result.format: expected {RESULT_FORMAT!r} (or {RESULT_FORMAT_1!r}), got {brief_repr(fmt)}"
+        )
     return str(fmt)
 
 
@@ -82,9 +97,15 @@ def read_result(
     workflow = read_workflow(read_field(doc, "result", "workflow"))
     lineage_doc = read_record(read_field(doc, "result", "lineage"), "result.lineage", _LINEAGE_KEYS)
     context_doc = read_record(read_field(doc, "result", "context"), "result.context", _CONTEXT_KEYS)
-    initial = states[0] if states is not None else building(
-        "result.lineage.initial_state",
-        lambda: State(read_mapping(read_field(lineage_doc, "result.lineage", "initial_state"), "result.lineage.initial_state")),
+    initial = (
+        states[0]
+        if states is not None
+        else building(
+            "result.lineage.initial_state",
+            lambda: State(
+                read_mapping(read_field(lineage_doc, "result.lineage", "initial_state"), "result.lineage.initial_state")
+            ),
+        )
     )
     context = building(
         "result.context",
@@ -96,7 +117,11 @@ def read_result(
     )
     _check_inputs(workflow, context)
     lineage = _lineage(doc, lineage_doc, initial)
-    ran_under = building("result.policy", lambda: Policy.from_dict(read_field(doc, "result", "policy"))) if fmt == RESULT_FORMAT else policy
+    ran_under = (
+        building("result.policy", lambda: Policy.from_dict(read_field(doc, "result", "policy")))
+        if fmt == RESULT_FORMAT
+        else policy
+    )
     receipt = _receipt(read_field(doc, "result", "receipt"), fmt)
     if receipt.policy_digest is not None and receipt.policy_digest != ran_under.digest:
         raise InvalidDocumentError("result.policy: does not hash to the receipt's policy digest")
@@ -150,7 +175,9 @@ def _lineage(doc: Mapping[str, object], lineage_doc: Mapping[str, object], initi
     steps_doc = read_sequence(read_field(doc, "result", "executed_steps"), "result.executed_steps")
     entries_doc = read_sequence(read_field(lineage_doc, "result.lineage", "entries"), "result.lineage.entries")
     if len(steps_doc) != len(entries_doc):
-        raise InvalidDocumentError(f"result.lineage.entries: {len(entries_doc)} entries for {len(steps_doc)} executed steps")
+        raise InvalidDocumentError(
+            f"result.lineage.entries: {len(entries_doc)} entries for {len(steps_doc)} executed steps"
+        )
     entries: list[LineageEntry] = []
     state = initial
     for index, (step_doc, entry_doc) in enumerate(zip(steps_doc, entries_doc)):
@@ -165,9 +192,12 @@ def _lineage(doc: Mapping[str, object], lineage_doc: Mapping[str, object], initi
         if status not in (COMPLETED, FAILED):
             raise InvalidDocumentError(f"{where}.status: expected 'completed' or 'failed', got {brief_repr(status)}")
         changes = read_record(read_field(entry_map, where, "changes"), f"{where}.changes", ("removed", "set"))
-        delta = building(f"{where}.changes", lambda: StateDelta(
-            read_field(changes, f"{where}.changes", "set"), read_field(changes, f"{where}.changes", "removed")
-        ))
+        delta = building(
+            f"{where}.changes",
+            lambda: StateDelta(
+                read_field(changes, f"{where}.changes", "set"), read_field(changes, f"{where}.changes", "removed")
+            ),
+        )
         if status == FAILED and delta:
             raise InvalidDocumentError(f"{where}.changes: a failed step changes nothing")
         _check_delta(state, delta, f"{where}.changes")
@@ -222,7 +252,9 @@ def _check_progress(result: OrchestrationResult) -> None:
         )
 
 
-def _check_derived(doc: Mapping[str, object], lineage_doc: Mapping[str, object], result: OrchestrationResult, fmt: str) -> None:
+def _check_derived(
+    doc: Mapping[str, object], lineage_doc: Mapping[str, object], result: OrchestrationResult, fmt: str
+) -> None:
     derived: dict[str, object] = {
         "id": result.id,
         "success": result.success,
@@ -247,7 +279,9 @@ def _check_derived(doc: Mapping[str, object], lineage_doc: Mapping[str, object],
             f"result.lineage.workflow_id: {brief_repr(result.lineage.workflow_id)} is not the workflow id {brief_repr(result.id)}"
         )
     if result.receipt.id != result.id:
-        raise InvalidDocumentError(f"result.receipt.id: {brief_repr(result.receipt.id)} is not the workflow id {brief_repr(result.id)}")
+        raise InvalidDocumentError(
+            f"result.receipt.id: {brief_repr(result.receipt.id)} is not the workflow id {brief_repr(result.id)}"
+        )
 
 
 def read_step(value: object, where: str) -> StepSpec:
@@ -261,12 +295,15 @@ def read_workflow(value: object, where: str = "result.workflow") -> WorkflowDefi
     """A workflow document `{"id", "metadata", "name", "steps"}` (what `WorkflowDefinition.to_dict()` writes)."""
     doc = read_record(value, where, _WORKFLOW_KEYS)
     steps = read_sequence(read_field(doc, where, "steps"), f"{where}.steps")
-    return building(where, lambda: WorkflowDefinition(
-        id=read_field(doc, where, "id"),  # type: ignore[arg-type]
-        steps=[read_step(step, f"{where}.steps[{i}]") for i, step in enumerate(steps)],
-        metadata=read_mapping(read_field(doc, where, "metadata"), f"{where}.metadata"),
-        name=read_field(doc, where, "name"),  # type: ignore[arg-type]
-    ))
+    return building(
+        where,
+        lambda: WorkflowDefinition(
+            id=read_field(doc, where, "id"),  # type: ignore[arg-type]
+            steps=[read_step(step, f"{where}.steps[{i}]") for i, step in enumerate(steps)],
+            metadata=read_mapping(read_field(doc, where, "metadata"), f"{where}.metadata"),
+            name=read_field(doc, where, "name"),  # type: ignore[arg-type]
+        ),
+    )
 
 
 def _receipt(value: object, fmt: str) -> Receipt:
@@ -275,22 +312,30 @@ def _receipt(value: object, fmt: str) -> Receipt:
     for index, raw in enumerate(read_sequence(read_field(doc, "result.receipt", "links"), "result.receipt.links")):
         where = f"result.receipt.links[{index}]"
         link = read_record(raw, where, _LINK_FIELDS)
-        step_id, status = (read_text(read_field(link, where, name), f"{where}.{name}") for name in ("step_id", "status"))
+        step_id, status = (
+            read_text(read_field(link, where, name), f"{where}.{name}") for name in ("step_id", "status")
+        )
         step_digest, input_digest, state_digest, chained = (
             read_digest(read_field(link, where, name), f"{where}.{name}", may_be_empty=name == "input_digest")
             for name in ("step_digest", "input_digest", "state_digest", "hash")
         )
         links.append(ReceiptLink(step_id, step_digest, input_digest, state_digest, status, chained))
     texts = {
-        name: (read_text if name == "id" else read_digest)(read_field(doc, "result.receipt", name), f"result.receipt.{name}")
+        name: (read_text if name == "id" else read_digest)(
+            read_field(doc, "result.receipt", name), f"result.receipt.{name}"
+        )
         for name in ("id", "workflow_digest", "initial_state_digest", "genesis", "head")
     }
     policy_digest = None
     if fmt == RESULT_FORMAT:
         if read_field(doc, "result.receipt", "format") != RECEIPT_FORMAT:
-            raise InvalidDocumentError(f"result.receipt.format: expected {RECEIPT_FORMAT!r}, got {brief_repr(doc['format'])}")
+            raise InvalidDocumentError(
+                f"result.receipt.format: expected {RECEIPT_FORMAT!r}, got {brief_repr(doc['format'])}"
+            )
         policy_digest = read_digest(read_field(doc, "result.receipt", "policy_digest"), "result.receipt.policy_digest")
-    receipt = Receipt(texts["id"], texts["workflow_digest"], texts["initial_state_digest"], links, policy_digest=policy_digest)
+    receipt = Receipt(
+        texts["id"], texts["workflow_digest"], texts["initial_state_digest"], links, policy_digest=policy_digest
+    )
     if receipt.head != texts["head"] or receipt.genesis != texts["genesis"]:
         raise InvalidDocumentError("result.receipt.head: does not match the recorded links")
     if read_field(doc, "result.receipt", "steps") != list(receipt.steps):

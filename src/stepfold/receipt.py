@@ -121,7 +121,11 @@ class Receipt:
     def extend(self, step_id: str, step_digest: str, input_digest: str, state_digest: str, status: str) -> Receipt:
         """A receipt with one more link chained onto `head`; O(log n)."""
         link = ReceiptLink(
-            step_id, step_digest, input_digest, state_digest, status,
+            step_id,
+            step_digest,
+            input_digest,
+            state_digest,
+            status,
             link_hash(self.head, step_digest, input_digest, state_digest, status),
         )
         return attrs.evolve(self, links=self.links.append(link))

@@ -8,16 +8,16 @@ import attrs
 from pyrsistent import PMap, pmap
 
 from stepfold.builder import MissionSpec, build_workflow, lookup_builder
+from stepfold.effect import Effect, Handler
 from stepfold.engine import run_workflow
 from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidValueError, UnknownMissionError
-from stepfold.effect import Effect, Handler
+from stepfold.messages import brief_repr
 from stepfold.missions.base import Builder, Mission
 from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.result import OrchestrationResult
-from stepfold.messages import brief_repr
 from stepfold.workflow import ExecutionContext, WorkflowDefinition
 
 __all__ = [
@@ -80,7 +80,9 @@ def mission_operations(name: str, base: Mapping[str, Operation] = DEFAULT_OPERAT
     return pmap(base) + lookup_mission(name).operations
 
 
-def operations_for(workflow: WorkflowDefinition, base: Mapping[str, Operation] = DEFAULT_OPERATIONS) -> PMap[str, Operation]:
+def operations_for(
+    workflow: WorkflowDefinition, base: Mapping[str, Operation] = DEFAULT_OPERATIONS
+) -> PMap[str, Operation]:
     """The operations a run of `workflow` needs: `base` plus its mission's own, when that mission is registered here.
 
     The mission is the one `build_workflow` named in `workflow.metadata["mission"]`;

@@ -136,12 +136,14 @@ class OrchestrationResult:
         entries = []
         previous = self.lineage.initial_state
         for entry in self.lineage.entries:
-            entries.append({
-                "changes": state_delta(previous, entry.state).to_dict(),
-                "input": thaw(entry.input),
-                "status": entry.status,
-                "step_id": entry.step.id,
-            })
+            entries.append(
+                {
+                    "changes": state_delta(previous, entry.state).to_dict(),
+                    "input": thaw(entry.input),
+                    "status": entry.status,
+                    "step_id": entry.step.id,
+                }
+            )
             previous = entry.state
         document: dict[str, object] = {
             "context": {"inputs": thaw(self.context.inputs), "metadata": thaw(self.context.metadata)},

@@ -69,7 +69,7 @@ class Signature:
     def from_dict(cls, document: object) -> Signature:
         """The signature a `to_dict()` document describes; `SigningError` naming what is wrong otherwise."""
         if not isinstance(document, Mapping) or set(document) != {"algorithm", "key", "signature"}:
-            raise SigningError(f"signature: expected {{\"algorithm\", \"key\", \"signature\"}}, got {brief_repr(document)}")
+            raise SigningError(f'signature: expected {{"algorithm", "key", "signature"}}, got {brief_repr(document)}')
         fields = {name: document[name] for name in ("algorithm", "key", "signature")}
         if not all(isinstance(value, str) for value in fields.values()):
             raise SigningError(f"signature: expected strings, got {brief_repr(document)}")
@@ -95,8 +95,12 @@ def generate_key(path: str | Path) -> tuple[Path, Path]:
         if existing.exists() or existing.is_symlink():
             raise SigningError(f"{existing}: already exists; a key is never overwritten (choose another path)")
     key = Ed25519PrivateKey.generate()
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     try:
         descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:

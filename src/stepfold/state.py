@@ -8,8 +8,8 @@ changes k entries costs O(k * entry size), whatever the size of the state.
 from __future__ import annotations
 
 import gc
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Final
 
 import attrs
@@ -223,9 +223,7 @@ class State(Mapping[str, Value]):
     def update(self, entries: Mapping[str, object]) -> State:
         """A new state with every entry of `entries` set; O(k log n) for k entries."""
         if not isinstance(entries, Mapping):
-            raise InvalidValueError(
-                f"state update: expected a mapping, got {type(entries).__name__}"
-            )
+            raise InvalidValueError(f"state update: expected a mapping, got {type(entries).__name__}")
         data, acc, touched = self._data, self._acc, self._touched
         for key, value in entries.items():
             key = _check_key(key)

@@ -34,18 +34,18 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from stepfold.builder import MissionSpec, build_workflow
+from stepfold.canonical import sha256_json
 from stepfold.engine import check_run
 from stepfold.errors import InvalidDocumentError, InvalidValueError, StepfoldError
 from stepfold.executors import MissionCall, _policy_document
 from stepfold.lineage import COMPLETED
+from stepfold.messages import brief_repr
 from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
-from stepfold.canonical import sha256_json
 from stepfold.registry import mission_operations, run_mission
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
 from stepfold.values import Params, freeze_map, thaw
-from stepfold.messages import brief_repr
 from stepfold.workflow import HUMAN, ExecutionContext
 
 __all__ = [
@@ -143,7 +143,9 @@ def _freeze_scenarios(value: object) -> tuple[Scenario, ...]:
         if not isinstance(scenario, Scenario):
             raise InvalidValueError(f"scenarios[{index}]: expected a Scenario, got {type(scenario).__name__}")
         if scenario.name in seen:
-            raise InvalidValueError(f"scenarios[{index}]: the name {scenario.name!r} is already taken; names must be unique")
+            raise InvalidValueError(
+                f"scenarios[{index}]: the name {scenario.name!r} is already taken; names must be unique"
+            )
         seen.add(scenario.name)
     if not scenarios:
         raise InvalidValueError("scenarios: a suite needs at least one scenario")
@@ -184,13 +186,13 @@ class ScenarioResult:
 
     @property
     def status(self) -> str:
-        """"completed" when every mission ran and completed; otherwise the status of the mission it stopped at."""
+        """ "completed" when every mission ran and completed; otherwise the status of the mission it stopped at."""
         return self.results[-1].status
 
     @property
     def skipped(self) -> tuple[MissionCall, ...]:
         """The missions not run because an earlier one did not complete."""
-        return self.scenario.missions[len(self.results):]
+        return self.scenario.missions[len(self.results) :]
 
     @property
     def final_state(self) -> State:
@@ -210,7 +212,9 @@ class SuiteResult:
         for outcome in self.scenarios:
             if outcome.name == name:
                 return outcome
-        raise KeyError(f"suite {self.suite.name!r} has no scenario {name!r}; scenarios: {[s.name for s in self.scenarios]}")
+        raise KeyError(
+            f"suite {self.suite.name!r} has no scenario {name!r}; scenarios: {[s.name for s in self.scenarios]}"
+        )
 
     def result(self, scenario: str, index: int) -> OrchestrationResult:
         """The result of mission `index` (from 0) of the scenario `scenario`; `IndexError` if it did not run."""
@@ -231,7 +235,13 @@ class SuiteResult:
     def digest(self) -> str:
         """SHA-256 of JCS `["stepfold/suite/1", [[scenario, [[mission, head], ...]], ...]]` (see the module doc)."""
         body = [
-            [outcome.name, [[call.mission, result.receipt.head] for call, result in zip(outcome.scenario.missions, outcome.results)]]
+            [
+                outcome.name,
+                [
+                    [call.mission, result.receipt.head]
+                    for call, result in zip(outcome.scenario.missions, outcome.results)
+                ],
+            ]
             for outcome in self.scenarios
         ]
         return sha256_json([SUITE_DIGEST_TAG, body])
@@ -249,6 +259,7 @@ class SuiteResult:
 
 # Running ----------------------------------------------------------------------
 
+
 def check_suite(suite: Suite, *, policy: Policy = TIER2_POLICY) -> None:
     """Every check `run_suite` makes before anything runs; raises the first failure, noted with its scenario and mission.
 
@@ -261,10 +272,16 @@ def check_suite(suite: Suite, *, policy: Policy = TIER2_POLICY) -> None:
         for index, call in enumerate(scenario.missions):
             try:
                 workflow = build_workflow(MissionSpec(call.mission, call.params), policy=policy)
-                check_run(workflow, ExecutionContext(inputs=call.inputs), policy=policy,
-                          operations=mission_operations(call.mission))
+                check_run(
+                    workflow,
+                    ExecutionContext(inputs=call.inputs),
+                    policy=policy,
+                    operations=mission_operations(call.mission),
+                )
             except Exception as exc:
-                exc.add_note(f"in suite {suite.name!r}, scenario {scenario.name!r}, mission {mission_key(index, call)!r}")
+                exc.add_note(
+                    f"in suite {suite.name!r}, scenario {scenario.name!r}, mission {mission_key(index, call)!r}"
+                )
                 raise
 
 
@@ -316,10 +333,13 @@ def run_suite(
     discover_missions()
     check_suite(suite, policy=policy)
     if executor is None:
-        return SuiteResult(suite, tuple(
-            ScenarioResult(scenario, tuple(_run_chain(scenario.initial_state, scenario.missions, policy)))
-            for scenario in suite.scenarios
-        ))
+        return SuiteResult(
+            suite,
+            tuple(
+                ScenarioResult(scenario, tuple(_run_chain(scenario.initial_state, scenario.missions, policy)))
+                for scenario in suite.scenarios
+            ),
+        )
     limits = _policy_document(policy)
     futures = []
     try:
@@ -327,15 +347,17 @@ def run_suite(
             missions = [call.to_dict() for call in scenario.missions]
             state = {key: thaw(value) for key, value in scenario.initial_state.items()}
             futures.append(executor.submit(_run_scenario, state, missions, limits))
-        return SuiteResult(suite, tuple(
-            _read_scenario(scenario, future.result()) for scenario, future in zip(suite.scenarios, futures)
-        ))
+        return SuiteResult(
+            suite,
+            tuple(_read_scenario(scenario, future.result()) for scenario, future in zip(suite.scenarios, futures)),
+        )
     finally:
         for future in futures:
             future.cancel()
 
 
 # Golden receipts ----------------------------------------------------------------
+
 
 def golden_document(result: SuiteResult) -> dict[str, object]:
     """The golden record of a suite run: per scenario and mission, the receipt's head, status, digests and links.
@@ -374,7 +396,9 @@ def _render(value: object, indent: str) -> str:
     if isinstance(value, Mapping):
         if all(_is_scalar(item) for item in value.values()):
             return json.dumps(dict(value), ensure_ascii=False)
-        items = [f"{inner}{json.dumps(str(key), ensure_ascii=False)}: {_render(item, inner)}" for key, item in value.items()]
+        items = [
+            f"{inner}{json.dumps(str(key), ensure_ascii=False)}: {_render(item, inner)}" for key, item in value.items()
+        ]
         return "{\n" + ",\n".join(items) + f"\n{indent}}}"
     if isinstance(value, (list, tuple)):
         if not value:
@@ -434,7 +458,9 @@ def _object(value: object, where: str) -> Mapping[str, object]:
 def _read_golden(golden: object) -> dict[str, dict[str, _GoldenMission]]:
     document = _object(golden, "golden")
     if document.get("format") != GOLDEN_FORMAT:
-        raise InvalidDocumentError(f"golden.format: expected {GOLDEN_FORMAT!r}, got {brief_repr(document.get('format'))}")
+        raise InvalidDocumentError(
+            f"golden.format: expected {GOLDEN_FORMAT!r}, got {brief_repr(document.get('format'))}"
+        )
     scenarios: dict[str, dict[str, _GoldenMission]] = {}
     for name, missions in _object(document.get("scenarios"), "golden.scenarios").items():
         read: dict[str, _GoldenMission] = {}
@@ -460,19 +486,31 @@ def _read_golden(golden: object) -> dict[str, dict[str, _GoldenMission]]:
     return scenarios
 
 
-def _mission_divergence(scenario: str, key: str, golden: _GoldenMission, run: OrchestrationResult) -> GoldenDivergence | None:
+def _mission_divergence(
+    scenario: str, key: str, golden: _GoldenMission, run: OrchestrationResult
+) -> GoldenDivergence | None:
     receipt = run.receipt
     if golden.head == receipt.head:
         return None
     links = receipt.links
     first = links[0].step_id if links else (golden.links[0].step if golden.links else None)
     if golden.workflow_digest != receipt.workflow_digest:
-        return GoldenDivergence(scenario, key, first, 0 if first else None,
-                                "the workflow differs (its builder, params or steps changed), so every link does")
+        return GoldenDivergence(
+            scenario,
+            key,
+            first,
+            0 if first else None,
+            "the workflow differs (its builder, params or steps changed), so every link does",
+        )
     if golden.initial_state_digest != receipt.initial_state_digest:
-        return GoldenDivergence(scenario, key, first, 0 if first else None,
-                                "the initial state differs (the scenario's initial_state, or an earlier mission's "
-                                "final state, changed), so every link does")
+        return GoldenDivergence(
+            scenario,
+            key,
+            first,
+            0 if first else None,
+            "the initial state differs (the scenario's initial_state, or an earlier mission's "
+            "final state, changed), so every link does",
+        )
     for index in range(min(len(golden.links), len(links))):
         was, now = golden.links[index], links[index]
         if was.step != now.step_id:
@@ -489,13 +527,25 @@ def _mission_divergence(scenario: str, key: str, golden: _GoldenMission, run: Or
             return GoldenDivergence(scenario, key, now.step_id, index, why)
     index = min(len(golden.links), len(links))
     if len(links) > len(golden.links):
-        return GoldenDivergence(scenario, key, links[index].step_id, index,
-                                f"the step runs now but did not in the golden run (which was {golden.status})")
+        return GoldenDivergence(
+            scenario,
+            key,
+            links[index].step_id,
+            index,
+            f"the step runs now but did not in the golden run (which was {golden.status})",
+        )
     if len(golden.links) > len(links):
         now_status = run.status + (f" at {run.pending_step_id!r}" if run.pending_step_id else "")
-        return GoldenDivergence(scenario, key, golden.links[index].step, index,
-                                f"the step ran in the golden run but does not now (the run is now {now_status})")
-    return GoldenDivergence(scenario, key, None, None, "the head differs though every link matches (was the golden file edited?)")
+        return GoldenDivergence(
+            scenario,
+            key,
+            golden.links[index].step,
+            index,
+            f"the step ran in the golden run but does not now (the run is now {now_status})",
+        )
+    return GoldenDivergence(
+        scenario, key, None, None, "the head differs though every link matches (was the golden file edited?)"
+    )
 
 
 def compare_golden(golden: object, result: SuiteResult) -> tuple[GoldenDivergence, ...]:
@@ -508,32 +558,48 @@ def compare_golden(golden: object, result: SuiteResult) -> tuple[GoldenDivergenc
     names = {outcome.name for outcome in result.scenarios}
     for outcome in result.scenarios:
         if outcome.name not in recorded:
-            found.append(GoldenDivergence(outcome.name, None, None, None, "the scenario is new: it is not in the golden file"))
+            found.append(
+                GoldenDivergence(outcome.name, None, None, None, "the scenario is new: it is not in the golden file")
+            )
             continue
         missions = recorded[outcome.name]
         golden_keys = list(missions)
-        keys = [mission_key(index, call) for index, call in enumerate(outcome.scenario.missions[:len(outcome.results)])]
+        keys = [
+            mission_key(index, call) for index, call in enumerate(outcome.scenario.missions[: len(outcome.results)])
+        ]
         for index in range(max(len(golden_keys), len(keys))):
             if index >= len(keys):
                 last = outcome.results[-1]
-                found.append(GoldenDivergence(
-                    outcome.name, golden_keys[index], None, None,
-                    f"the mission ran in the golden run but not now (the scenario now stops at mission "
-                    f"{keys[-1]!r}, which is {last.status})",
-                ))
+                found.append(
+                    GoldenDivergence(
+                        outcome.name,
+                        golden_keys[index],
+                        None,
+                        None,
+                        f"the mission ran in the golden run but not now (the scenario now stops at mission "
+                        f"{keys[-1]!r}, which is {last.status})",
+                    )
+                )
                 break
             if index >= len(golden_keys):
-                found.append(GoldenDivergence(outcome.name, keys[index], None, None,
-                                              "the mission runs now but did not in the golden run"))
+                found.append(
+                    GoldenDivergence(
+                        outcome.name, keys[index], None, None, "the mission runs now but did not in the golden run"
+                    )
+                )
                 break
             if golden_keys[index] != keys[index]:
-                found.append(GoldenDivergence(outcome.name, keys[index], None, None,
-                                              f"the golden run has mission {golden_keys[index]!r} here"))
+                found.append(
+                    GoldenDivergence(
+                        outcome.name, keys[index], None, None, f"the golden run has mission {golden_keys[index]!r} here"
+                    )
+                )
                 break
             divergence = _mission_divergence(outcome.name, keys[index], missions[keys[index]], outcome.results[index])
             if divergence is not None:
                 later = sum(
-                    1 for later_index in range(index + 1, min(len(keys), len(golden_keys)))
+                    1
+                    for later_index in range(index + 1, min(len(keys), len(golden_keys)))
                     if missions[golden_keys[later_index]].head != outcome.results[later_index].receipt.head
                 )
                 if later:
@@ -544,5 +610,7 @@ def compare_golden(golden: object, result: SuiteResult) -> tuple[GoldenDivergenc
                 break
     for name in recorded:
         if name not in names:
-            found.append(GoldenDivergence(name, None, None, None, "the scenario is in the golden file but not in the suite"))
+            found.append(
+                GoldenDivergence(name, None, None, None, "the scenario is in the golden file but not in the suite")
+            )
     return tuple(found)

@@ -77,16 +77,13 @@ class _Refusal(Exception):
 
 def _check_str(s: str) -> str:
     if len(s) > MAX_STRING_LENGTH:
-        raise _Refusal(
-            f"a string of {len(s)} characters is longer than MAX_STRING_LENGTH ({MAX_STRING_LENGTH})"
-        )
+        raise _Refusal(f"a string of {len(s)} characters is longer than MAX_STRING_LENGTH ({MAX_STRING_LENGTH})")
     if not s.isascii():
         try:
             s.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise _Refusal(
-                f"string contains a lone surrogate {s[exc.start]!r} at index {exc.start}, "
-                "which is not valid Unicode"
+                f"string contains a lone surrogate {s[exc.start]!r} at index {exc.start}, which is not valid Unicode"
             ) from None
     return s
 
@@ -222,9 +219,7 @@ def freeze_entry(root: str, key: str, obj: object) -> Value:
 def freeze_map(obj: object, *, path: str = "value") -> PMap[str, Value]:
     """Freeze a mapping with string keys; anything but a mapping raises `InvalidValueError`."""
     if not isinstance(obj, Mapping):
-        raise InvalidValueError(
-            f"{path}: expected a mapping with string keys, got {type(obj).__name__}"
-        )
+        raise InvalidValueError(f"{path}: expected a mapping with string keys, got {type(obj).__name__}")
     frozen = freeze(obj, path=path)
     assert isinstance(frozen, PMap)
     return frozen

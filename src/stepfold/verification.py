@@ -28,7 +28,13 @@ import attrs
 
 from stepfold.canonical import sha256_json
 from stepfold.engine import replay, step_as_run
-from stepfold.errors import EnvelopeViolation, InvalidDocumentError, InvalidValueError, StepfoldError, UnsupportedDocumentError
+from stepfold.errors import (
+    EnvelopeViolation,
+    InvalidDocumentError,
+    InvalidValueError,
+    StepfoldError,
+    UnsupportedDocumentError,
+)
 from stepfold.lineage import COMPLETED, FAILED
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
@@ -40,7 +46,17 @@ from stepfold.state import State
 from stepfold.values import Value, values_identical
 from stepfold.workflow import StepSpec
 
-__all__ = ["verify", "Verification", "Mismatch", "VERDICTS", "OK", "TAMPERED", "DIVERGED", "UNVERIFIABLE", "describe_policy"]
+__all__ = [
+    "verify",
+    "Verification",
+    "Mismatch",
+    "VERDICTS",
+    "OK",
+    "TAMPERED",
+    "DIVERGED",
+    "UNVERIFIABLE",
+    "describe_policy",
+]
 
 OK = "ok"
 TAMPERED = "tampered"
@@ -88,7 +104,11 @@ class Verification:
 
 def describe_policy(policy: Policy) -> str:
     """`at most 5 steps and 2 human steps; kinds human, runtime; any effect`, for a reason or a report."""
-    effects = "any effect" if policy.allowed_effects is None else "effects " + (", ".join(sorted(policy.allowed_effects)) or "none")
+    effects = (
+        "any effect"
+        if policy.allowed_effects is None
+        else "effects " + (", ".join(sorted(policy.allowed_effects)) or "none")
+    )
     steps, humans = policy.max_steps, policy.max_human_steps
     return (
         f"at most {steps} step{'' if steps == 1 else 's'} and {humans} human step{'' if humans == 1 else 's'}; "
@@ -97,8 +117,12 @@ def describe_policy(policy: Policy) -> str:
 
 
 def _verdict(
-    verdict: str, checked: int, mismatch: Mismatch | None, reason: str,
-    policy: Policy | None = None, replayed: OrchestrationResult | None = None,
+    verdict: str,
+    checked: int,
+    mismatch: Mismatch | None,
+    reason: str,
+    policy: Policy | None = None,
+    replayed: OrchestrationResult | None = None,
 ) -> Verification:
     return Verification(verdict, checked, mismatch, reason, policy, replayed)
 
@@ -170,7 +194,12 @@ def _link_problem(index: int, step_id: str) -> str:
 def _document_chain_problem(document: object) -> Verification | None:
     """Check the raw document's chain before rebuilding it, so a damaged link is named by its position."""
     if not isinstance(document, Mapping):
-        return _verdict(TAMPERED, 0, None, f"the document cannot be read as a result: expected an object, got {type(document).__name__}")
+        return _verdict(
+            TAMPERED,
+            0,
+            None,
+            f"the document cannot be read as a result: expected an object, got {type(document).__name__}",
+        )
     receipt = document.get("receipt")
     links = receipt.get("links") if isinstance(receipt, Mapping) else None
     if not isinstance(receipt, Mapping) or not isinstance(links, list):
@@ -182,10 +211,18 @@ def _document_chain_problem(document: object) -> Verification | None:
     if "policy_digest" in receipt and not isinstance(policy_digest, str):
         return None
     policy_document = document.get("policy")
-    if isinstance(policy_digest, str) and isinstance(policy_document, Mapping) and sha256_json(policy_document) != policy_digest:
+    if (
+        isinstance(policy_digest, str)
+        and isinstance(policy_document, Mapping)
+        and sha256_json(policy_document) != policy_digest
+    ):
         return _verdict(TAMPERED, 0, None, "the recorded policy does not hash to the policy digest the receipt binds")
-    if receipt.get("genesis") != genesis_hash(workflow_digest, state_digest, policy_digest if isinstance(policy_digest, str) else None):
-        return _verdict(TAMPERED, 0, None, "the receipt's genesis does not hash its workflow, initial-state and policy digests")
+    if receipt.get("genesis") != genesis_hash(
+        workflow_digest, state_digest, policy_digest if isinstance(policy_digest, str) else None
+    ):
+        return _verdict(
+            TAMPERED, 0, None, "the receipt's genesis does not hash its workflow, initial-state and policy digests"
+        )
     fields = ("step_id", "step_digest", "input_digest", "state_digest", "status", "hash")
     rows = []
     for link in links:
@@ -222,37 +259,69 @@ def _verify_result(
         index, step_id, _ = broken
         return _verdict(TAMPERED, index, Mismatch(index, step_id), _link_problem(index, step_id), policy)
     if receipt.policy_digest is not None and receipt.policy_digest != policy.digest:
-        return _verdict(TAMPERED, 0, None, "the recorded policy is not the one the receipt binds (policy digest differs)", policy)
+        return _verdict(
+            TAMPERED, 0, None, "the recorded policy is not the one the receipt binds (policy digest differs)", policy
+        )
     if receipt.workflow_digest != workflow.digest:
-        return _verdict(TAMPERED, 0, None, "the recorded workflow is not the one the receipt binds (workflow digest differs)", policy)
+        return _verdict(
+            TAMPERED,
+            0,
+            None,
+            "the recorded workflow is not the one the receipt binds (workflow digest differs)",
+            policy,
+        )
     if receipt.initial_state_digest != lineage.initial_state.digest:
-        return _verdict(TAMPERED, 0, None, "the recorded initial state is not the one the receipt binds (state digest differs)", policy)
+        return _verdict(
+            TAMPERED,
+            0,
+            None,
+            "the recorded initial state is not the one the receipt binds (state digest differs)",
+            policy,
+        )
     if len(receipt.links) != len(lineage.entries):
         index = min(len(receipt.links), len(lineage.entries))
         return _verdict(
-            TAMPERED, index, _mismatch_at(result, index),
-            f"the receipt has {len(receipt.links)} links for {len(lineage.entries)} executed steps", policy,
+            TAMPERED,
+            index,
+            _mismatch_at(result, index),
+            f"the receipt has {len(receipt.links)} links for {len(lineage.entries)} executed steps",
+            policy,
         )
     for index, (link, entry) in enumerate(zip(receipt.links, lineage.entries)):
-        problem = _record_problem(result, index, link, entry.step, entry.input, entry.took_input, entry.state.digest, entry.status)
+        problem = _record_problem(
+            result, index, link, entry.step, entry.input, entry.took_input, entry.state.digest, entry.status
+        )
         if problem is not None:
             return _verdict(TAMPERED, index, Mismatch(index, link.step_id), problem, policy)
     steps = len(receipt.links)
     if recorded_final != result.final_state:
-        return _verdict(TAMPERED, steps, None, "the recorded final state differs from the state after the last step", policy)
+        return _verdict(
+            TAMPERED, steps, None, "the recorded final state differs from the state after the last step", policy
+        )
     if expect_head is not None and receipt.head != expect_head:
         return _verdict(
-            TAMPERED, steps, None,
-            f"the chain is intact but ends at head {receipt.head[:16]}…, not the expected {expect_head[:16]}…", policy,
+            TAMPERED,
+            steps,
+            None,
+            f"the chain is intact but ends at head {receipt.head[:16]}…, not the expected {expect_head[:16]}…",
+            policy,
         )
     if receipt.policy_digest is not None and expected_policy is not None and expected_policy != policy:
         return _verdict(
-            TAMPERED, steps, None,
+            TAMPERED,
+            steps,
+            None,
             f"the run was made under policy ({describe_policy(policy)}), not the expected ({describe_policy(expected_policy)})",
             policy,
         )
     if not replay:
-        return _verdict(OK, steps, None, f"chain and record of all {steps} steps intact (not replayed); policy: {describe_policy(policy)}", policy)
+        return _verdict(
+            OK,
+            steps,
+            None,
+            f"chain and record of all {steps} steps intact (not replayed); policy: {describe_policy(policy)}",
+            policy,
+        )
     return _replay(result, operations, policy)
 
 
@@ -314,19 +383,34 @@ def _replay(result: OrchestrationResult, operations: Mapping[str, Operation], po
     for index in range(max(len(recorded), len(again))):
         if index >= len(recorded) or index >= len(again) or recorded[index] != again[index]:
             mismatch = _mismatch_at(result, index)
-            what = _divergence(recorded[index] if index < len(recorded) else None, again[index] if index < len(again) else None)
+            what = _divergence(
+                recorded[index] if index < len(recorded) else None, again[index] if index < len(again) else None
+            )
             shown = str(mismatch) if mismatch is not None else f"step {index + 1}"
-            return _verdict(DIVERGED, index, mismatch, f"the record is intact, but replay diverges at {shown}: {what}", policy, replayed)
+            return _verdict(
+                DIVERGED,
+                index,
+                mismatch,
+                f"the record is intact, but replay diverges at {shown}: {what}",
+                policy,
+                replayed,
+            )
     if replayed.status != result.status or replayed.error_message != result.error_message:
         return _verdict(
-            DIVERGED, len(recorded), None,
+            DIVERGED,
+            len(recorded),
+            None,
             f"replay ends {replayed.status!r} ({replayed.error_message}) where the record says {result.status!r} ({result.error_message})",
-            policy, replayed,
+            policy,
+            replayed,
         )
     return _verdict(
-        OK, len(recorded), None,
+        OK,
+        len(recorded),
+        None,
         f"all {len(recorded)} steps verified: chain intact, states match, replay identical; policy: {describe_policy(policy)}",
-        policy, replayed,
+        policy,
+        replayed,
     )
 
 

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Mapping
 import attrs
 from pyrsistent import pmap
 
+from stepfold.canonical import sha256_json
 from stepfold.errors import InvalidValueError
+from stepfold.messages import brief_repr
 from stepfold.state import State
 from stepfold.values import Params, Value, freeze, freeze_map, thaw
-from stepfold.canonical import sha256_json
-from stepfold.messages import brief_repr
 
 __all__ = ["StepSpec", "WorkflowDefinition", "ExecutionContext", "HUMAN", "RUNTIME"]
 
@@ -105,8 +105,7 @@ def _to_step(value: object, index: int) -> StepSpec:
             raise InvalidValueError(f"steps[{index}].payload: expected a mapping, got {type(payload).__name__}")
         return StepSpec(value["id"], value["kind"], payload)
     raise InvalidValueError(
-        f"steps[{index}]: expected a StepSpec (or a mapping with id, kind, payload), "
-        f"got {type(value).__name__}"
+        f"steps[{index}]: expected a StepSpec (or a mapping with id, kind, payload), got {type(value).__name__}"
     )
 
 
@@ -196,9 +195,7 @@ def _to_state(value: Mapping[str, object]) -> State:
     if isinstance(value, State):
         return value
     if not isinstance(value, Mapping):
-        raise InvalidValueError(
-            f"initial_state: expected a mapping with string keys, got {type(value).__name__}"
-        )
+        raise InvalidValueError(f"initial_state: expected a mapping with string keys, got {type(value).__name__}")
     return State(value, path="initial_state")
 
 
@@ -224,4 +221,3 @@ class ExecutionContext:
     initial_state: State = attrs.field(factory=State, converter=_to_state)
     inputs: Params = attrs.field(factory=pmap, converter=_freeze_inputs)
     metadata: Params = attrs.field(factory=pmap, converter=_freeze_context_metadata)
-

@@ -67,21 +67,27 @@ def _signatures(raw: object) -> list[Signature]:
     return [Signature.from_dict(item) for item in raw]
 
 
-def _with_signature(verdict: Verification, args: argparse.Namespace, head: str | None, signatures: list[Signature]) -> Verification:
+def _with_signature(
+    verdict: Verification, args: argparse.Namespace, head: str | None, signatures: list[Signature]
+) -> Verification:
     if args.key is None or not verdict.ok:
         return verdict
     key = load_public_key(read_bytes(args.key, "--key"), f"--key {args.key}")
     if head is not None and signature_valid(key, head, signatures):
         return attrs.evolve(verdict, reason=f"{verdict.reason}; signed by key {public_key_hex(key)[:16]}…")
     found = "no signature" if not signatures else f"{plural(len(signatures), 'signature')}, none valid"
-    return attrs.evolve(verdict, verdict=TAMPERED, reason=f"{found} by key {public_key_hex(key)[:16]}… over head {head}")
+    return attrs.evolve(
+        verdict, verdict=TAMPERED, reason=f"{found} by key {public_key_hex(key)[:16]}… over head {head}"
+    )
 
 
 def _answer(label: str, run_id: str | None, verdict: Verification) -> dict[str, object]:
     mismatch = verdict.first_mismatch
     return {
         "checked_steps": verdict.checked_steps,
-        "first_mismatch": None if mismatch is None else {"index": mismatch.index, "step": mismatch.index + 1, "step_id": mismatch.step_id},
+        "first_mismatch": None
+        if mismatch is None
+        else {"index": mismatch.index, "step": mismatch.index + 1, "step_id": mismatch.step_id},
         "ok": verdict.ok,
         "policy": None if verdict.policy is None else verdict.policy.to_dict(),
         "reason": verdict.reason,
@@ -99,7 +105,9 @@ def _line(label: str, verdict: Verification) -> str:
     return for_people(f"{verdict.verdict.upper()}{where}  {label}: {verdict.reason} ({checked} verified before it)")
 
 
-def _verify_stored(store: SQLiteStore, run_id: str, args: argparse.Namespace) -> tuple[Verification, OrchestrationResult | None]:
+def _verify_stored(
+    store: SQLiteStore, run_id: str, args: argparse.Namespace
+) -> tuple[Verification, OrchestrationResult | None]:
     try:
         result = store.load(run_id)
     except TamperedRunError as exc:
@@ -124,7 +132,9 @@ def command_verify(args: argparse.Namespace, out: TextIO) -> int:
         document = dict(read_document(args.target))
         signatures = _signatures(document.pop("signatures", None))
         verdict = verify(
-            document, operations=operations_for(_workflow_of(document)), replay=not args.no_replay,
+            document,
+            operations=operations_for(_workflow_of(document)),
+            replay=not args.no_replay,
             expect_head=_expected_head(args),
         )
         receipt = document.get("receipt")
@@ -154,13 +164,21 @@ def _verify_all(args: argparse.Namespace, out: TextIO) -> int:
             counts[verdict.verdict] = counts.get(verdict.verdict, 0) + 1
             answers.append((summary.run_id, verdict))
     failing = [(run_id, verdict) for run_id, verdict in answers if not verdict.ok]
-    code = max((verdict_exit_code(verdict) for _, verdict in failing), default=EXIT_OK, key=lambda c: (c == EXIT_FAILED, c))
+    code = max(
+        (verdict_exit_code(verdict) for _, verdict in failing), default=EXIT_OK, key=lambda c: (c == EXIT_FAILED, c)
+    )
     if args.json:
-        out.write(json.dumps({
-            "counts": dict(sorted(counts.items())),
-            "not_ok": [_answer(run_id, run_id, verdict) for run_id, verdict in failing],
-            "runs": len(answers),
-        }, ensure_ascii=False) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "counts": dict(sorted(counts.items())),
+                    "not_ok": [_answer(run_id, run_id, verdict) for run_id, verdict in failing],
+                    "runs": len(answers),
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
         return code
     for run_id, verdict in failing:
         out.write(_line(run_id, verdict) + "\n")
@@ -175,5 +193,7 @@ def command_keygen(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("keygen: give a file name for the private key (its public key goes to FILE.pub)")
     private_path, public_path = generate_key(args.path)
     out.write(for_people(f"private key  {private_path}  (readable by you only: keep it secret)") + "\n")
-    out.write(for_people(f"public key   {public_path}  (give it to whoever checks your runs: stepfold verify --key)") + "\n")
+    out.write(
+        for_people(f"public key   {public_path}  (give it to whoever checks your runs: stepfold verify --key)") + "\n"
+    )
     return EXIT_OK

@@ -100,16 +100,22 @@ def command_batch(args: argparse.Namespace, out: TextIO) -> int:
                         rows[lines[index]] = (mission, "error", "-", f"not saved: {exc}")
                     else:
                         detail = outcome.error_message or (
-                            f"waiting for {outcome.pending_step_id}" if outcome.pending_step_id else "")
+                            f"waiting for {outcome.pending_step_id}" if outcome.pending_step_id else ""
+                        )
                         rows[lines[index]] = (mission, outcome.status, short(run_id), detail)
                 progress.advance()
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    listed = [["line", "mission", "status", "run", "detail"]] + [[str(number), *rows[number]] for number in sorted(rows)]
+    listed = [["line", "mission", "status", "run", "detail"]] + [
+        [str(number), *rows[number]] for number in sorted(rows)
+    ]
     for line in table(listed, ragged_last=True):
         out.write(line + "\n")
-    counts = {status: sum(1 for row in rows.values() if row[1] == status) for status in (COMPLETED, SUSPENDED, FAILED, "error")}
+    counts = {
+        status: sum(1 for row in rows.values() if row[1] == status)
+        for status in (COMPLETED, SUSPENDED, FAILED, "error")
+    }
     out.write(
         f"{len(rows)} calls: {counts[COMPLETED]} completed, {counts[SUSPENDED]} suspended, {counts[FAILED]} failed, "
         f"{counts['error']} errors; {saved} runs saved in {args.store}\n"

@@ -102,7 +102,10 @@ def command_missions(args: argparse.Namespace, out: TextIO) -> int:
     """`stepfold missions`: the registered missions with their one-line descriptions."""
     described = {name: lookup_mission(name).description for name in sorted(MISSION_REGISTRY)}
     if args.json:
-        out.write(json.dumps([{"description": text, "name": name} for name, text in described.items()], ensure_ascii=False) + "\n")
+        out.write(
+            json.dumps([{"description": text, "name": name} for name, text in described.items()], ensure_ascii=False)
+            + "\n"
+        )
         return EXIT_OK
     width = max([13, *map(len, described)])
     for name, text in described.items():
@@ -152,11 +155,15 @@ def command_resume(args: argparse.Namespace, out: TextIO) -> int:
     with SQLiteStore(args.store, create=False) as store:
         suspended = store.load(args.run_id)
         if suspended.status != SUSPENDED:
-            raise UsageError(f"resume: run {short(suspended.run_id)} is {suspended.status}; only a suspended run resumes")
+            raise UsageError(
+                f"resume: run {short(suspended.run_id)} is {suspended.status}; only a suspended run resumes"
+            )
         if not inputs and (suspended.waiting_for != WAITING_EFFECT or args.no_effects):
             step = suspended.pending_step_id
             what = "the outcome of its effect" if suspended.waiting_for == WAITING_EFFECT else "the person's input"
-            raise UsageError(f"resume: run {short(suspended.run_id)} waits at step {step!r}; give {what} with --input {step}=JSON")
+            raise UsageError(
+                f"resume: run {short(suspended.run_id)} waits at step {step!r}; give {what} with --input {step}=JSON"
+            )
         _refuse_second_resume(store, suspended.run_id, args)
         workflow = suspended.workflow
         result = suspended
@@ -164,7 +171,9 @@ def command_resume(args: argparse.Namespace, out: TextIO) -> int:
             result = resume(suspended, inputs, operations=operations_for(workflow))
             store.save(result, resumed_from=suspended.run_id, fork=args.fork)
         if not args.no_effects:
-            result = drive(result, effects=effects_for(workflow), operations=operations_for(workflow), store=store, fork=args.fork)
+            result = drive(
+                result, effects=effects_for(workflow), operations=operations_for(workflow), store=store, fork=args.fork
+            )
         store.save(result)
         _sign(args, store, result.run_id)
     return _report(result, args, out, saved=True)
@@ -181,8 +190,17 @@ def command_fork(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(forked.to_dict(), ensure_ascii=False) + "\n")
         return EXIT_SUSPENDED
     render_result(forked, out)
-    out.write(for_people(f"run      {forked.run_id}  (forked from {short(original.run_id)} at {args.step}; saved in {args.store})") + "\n")
+    out.write(
+        for_people(
+            f"run      {forked.run_id}  (forked from {short(original.run_id)} at {args.step}; saved in {args.store})"
+        )
+        + "\n"
+    )
     flag = " --fork" if continued is not None else ""
-    how = "--input STEP=JSON" if forked.waiting_for != WAITING_EFFECT else "(it performs the effect), or --input STEP=OUTCOME"
+    how = (
+        "--input STEP=JSON"
+        if forked.waiting_for != WAITING_EFFECT
+        else "(it performs the effect), or --input STEP=OUTCOME"
+    )
     out.write(for_people(f"next     stepfold resume {short(forked.run_id)}{flag} {how}") + "\n")
     return EXIT_SUSPENDED

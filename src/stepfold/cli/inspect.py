@@ -46,17 +46,32 @@ def command_runs(args: argparse.Namespace, out: TextIO) -> int:
     with open_store(args) as store:
         summaries = store.runs()
     if args.json:
-        out.write(json.dumps([
-            {
-                "continued_by": s.continued_by, "forked": s.forked, "pending_step_id": s.pending_step_id,
-                "resumed": s.resumed, "resumed_from": s.resumed_from, "run_id": s.run_id, "status": s.status,
-                "steps": s.steps, "workflow_id": s.workflow_id,
-            }
-            for s in summaries
-        ], ensure_ascii=False) + "\n")
+        out.write(
+            json.dumps(
+                [
+                    {
+                        "continued_by": s.continued_by,
+                        "forked": s.forked,
+                        "pending_step_id": s.pending_step_id,
+                        "resumed": s.resumed,
+                        "resumed_from": s.resumed_from,
+                        "run_id": s.run_id,
+                        "status": s.status,
+                        "steps": s.steps,
+                        "workflow_id": s.workflow_id,
+                    }
+                    for s in summaries
+                ],
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
         return EXIT_OK
     rows = [["run", "workflow", "status", "steps", "pending", "links"]]
-    rows += [[short(s.run_id), s.workflow_id, _status(s), str(s.steps), s.pending_step_id or "", _links(s)] for s in summaries]
+    rows += [
+        [short(s.run_id), s.workflow_id, _status(s), str(s.steps), s.pending_step_id or "", _links(s)]
+        for s in summaries
+    ]
     for line in table(rows):
         out.write(line + "\n")
     return EXIT_OK

@@ -122,7 +122,9 @@ def parse_inputs(items: Sequence[str]) -> dict[str, object]:
     for item in items:
         step_id, sep, text = item.partition("=")
         if not sep or not step_id:
-            raise UsageError(f"--input {item!r}: expected STEP=JSON, e.g. daily-confirm-priorities='{{\"approved\": true}}'")
+            raise UsageError(
+                f"--input {item!r}: expected STEP=JSON, e.g. daily-confirm-priorities='{{\"approved\": true}}'"
+            )
         if step_id in inputs:
             raise UsageError(f"--input {step_id}: given twice")
         inputs[step_id] = parse_json(text, f"--input {step_id}")

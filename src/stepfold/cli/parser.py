@@ -28,18 +28,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _store_option(parser: argparse.ArgumentParser, default: object) -> None:
-    parser.add_argument(
-        "--store", default=default, metavar="FILE", help=f"the run store (default: ./{DEFAULT_STORE})"
-    )
+    parser.add_argument("--store", default=default, metavar="FILE", help=f"the run store (default: ./{DEFAULT_STORE})")
 
 
 def _input_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", action="append", default=[], metavar="STEP=JSON",
-                        help="a human step's input, or an effect step's whole outcome (repeatable)")
+    parser.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="STEP=JSON",
+        help="a human step's input, or an effect step's whole outcome (repeatable)",
+    )
 
 
 def _sign_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sign", metavar="KEYFILE", help="sign the run's head with this private key (`stepfold keygen`)")
+    parser.add_argument(
+        "--sign", metavar="KEYFILE", help="sign the run's head with this private key (`stepfold keygen`)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stepfold {__version__}")
     _store_option(parser, DEFAULT_STORE)
     parser.add_argument(
-        "--load", action="append", default=[], metavar="FILE.py|MODULE",
+        "--load",
+        action="append",
+        default=[],
+        metavar="FILE.py|MODULE",
         help="import a Python file or module first, so that the missions it registers can be run (repeatable)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -67,46 +75,80 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help=f"print {what} as JSON")
 
     json_flag(command("missions", "list the registered missions", command_missions), "the missions")
-    run = command("run", "run a mission (performing its effects), save it, print its steps, status and receipt",
-                  command_run, _RUN_EXITS)
+    run = command(
+        "run",
+        "run a mission (performing its effects), save it, print its steps, status and receipt",
+        command_run,
+        _RUN_EXITS,
+    )
     run.add_argument("mission", help="mission name (see `stepfold missions`)")
     run.add_argument("--state", help="initial state: a JSON file, - for standard input, or an inline JSON object")
     run.add_argument("--params", help="mission params as a JSON object")
     _input_option(run)
     json_flag(run, "the result's to_dict() (its run_id included)")
     run.add_argument("--no-store", action="store_true", help="do not save the run")
-    run.add_argument("--no-effects", action="store_true", help="perform no effect: stop at the first effect step (exit 3)")
+    run.add_argument(
+        "--no-effects", action="store_true", help="perform no effect: stop at the first effect step (exit 3)"
+    )
     _sign_option(run)
-    again = command("resume", "resume a suspended run (with --input, or by performing the effect it waits for) and save it",
-                    command_resume, _RUN_EXITS)
+    again = command(
+        "resume",
+        "resume a suspended run (with --input, or by performing the effect it waits for) and save it",
+        command_resume,
+        _RUN_EXITS,
+    )
     again.add_argument("run_id", help="run id or a unique prefix (at least 6 characters)")
     _input_option(again)
     json_flag(again, "the result's to_dict() (its run_id included)")
-    again.add_argument("--no-effects", action="store_true", help="perform no effect: stop at the next effect step (exit 3)")
+    again.add_argument(
+        "--no-effects", action="store_true", help="perform no effect: stop at the next effect step (exit 3)"
+    )
     again.add_argument("--fork", action="store_true", help="continue a run that was already resumed, as a fork of it")
     _sign_option(again)
-    branch = command("fork", "save the run as it was just before STEP (a human or effect step), suspended there: "
-                     "resume it with another input (time travel)", command_fork, "exit codes: 3 (the fork waits at STEP), 2 bad usage")
+    branch = command(
+        "fork",
+        "save the run as it was just before STEP (a human or effect step), suspended there: "
+        "resume it with another input (time travel)",
+        command_fork,
+        "exit codes: 3 (the fork waits at STEP), 2 bad usage",
+    )
     branch.add_argument("run_id", help="run id or a unique prefix")
     branch.add_argument("step", help="the id of a human or effect step the run reached")
     json_flag(branch, "the forked run's to_dict()")
     show = command("show", "print a run's steps, what each changed, and its receipt", command_show)
     show.add_argument("run_id", help="run id or a unique prefix")
     json_flag(show, "the run's to_dict()")
-    check = command("verify", "verify a run: its chain, its record, its anchors, and a replay with the code installed here",
-                    command_verify, "exit codes: 0 ok, 1 tampered (or no valid signature by --key), 2 bad usage, "
-                    "4 diverged or unverifiable")
-    check.add_argument("target", nargs="?", metavar="RUN_ID|FILE.json|-",
-                       help="a stored run id (or prefix), a to_dict() JSON file, or - for standard input")
+    check = command(
+        "verify",
+        "verify a run: its chain, its record, its anchors, and a replay with the code installed here",
+        command_verify,
+        "exit codes: 0 ok, 1 tampered (or no valid signature by --key), 2 bad usage, 4 diverged or unverifiable",
+    )
+    check.add_argument(
+        "target",
+        nargs="?",
+        metavar="RUN_ID|FILE.json|-",
+        help="a stored run id (or prefix), a to_dict() JSON file, or - for standard input",
+    )
     check.add_argument("--all", action="store_true", help="verify every stored run; list each that is not ok")
-    check.add_argument("--no-replay", action="store_true", help="check the chain and the record only (no operations needed)")
-    check.add_argument("--expect", metavar="HEAD", help="the head you trust (kept or published elsewhere): another is tampered")
-    check.add_argument("--key", metavar="PUBFILE", help="require a valid signature by this public key (from `stepfold keygen`)")
+    check.add_argument(
+        "--no-replay", action="store_true", help="check the chain and the record only (no operations needed)"
+    )
+    check.add_argument(
+        "--expect", metavar="HEAD", help="the head you trust (kept or published elsewhere): another is tampered"
+    )
+    check.add_argument(
+        "--key", metavar="PUBFILE", help="require a valid signature by this public key (from `stepfold keygen`)"
+    )
     json_flag(check, "the verdict")
-    json_flag(command("runs", "list the stored runs, with the runs each resumed or was resumed by", command_runs), "the runs")
+    json_flag(
+        command("runs", "list the stored runs, with the runs each resumed or was resumed by", command_runs), "the runs"
+    )
     export = command("export", "print a run's to_dict() JSON (with its signatures)", command_export)
     export.add_argument("run_id", help="run id or a unique prefix")
-    keygen = command("keygen", "make an Ed25519 key pair: PATH (private, readable by you only) and PATH.pub", command_keygen)
+    keygen = command(
+        "keygen", "make an Ed25519 key pair: PATH (private, readable by you only) and PATH.pub", command_keygen
+    )
     keygen.add_argument("path", metavar="PATH", help="where to write the private key (never overwritten)")
     batch = command(
         "batch",
@@ -114,8 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
         command_batch,
         "exit codes: 0 all completed, 1 any failed or bad, 2 bad usage, 3 some suspended",
     )
-    batch.add_argument("file", metavar="FILE.jsonl|-",
-                       help='one call per line: {"mission": NAME, "params": {...}, "state": {...}, "inputs": {...}}')
-    batch.add_argument("--workers", type=int, default=1, metavar="N",
-                       help="run the calls in a pool of N processes (default 1: in this process)")
+    batch.add_argument(
+        "file",
+        metavar="FILE.jsonl|-",
+        help='one call per line: {"mission": NAME, "params": {...}, "state": {...}, "inputs": {...}}',
+    )
+    batch.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the calls in a pool of N processes (default 1: in this process)",
+    )
     return parser

@@ -41,7 +41,10 @@ def table(rows: Sequence[Sequence[str]], indent: str = "", *, ragged_last: bool 
     """
     cells = [[for_people(cell) for cell in row] for row in rows]
     measured = [row[:-1] if ragged_last else row for row in cells]
-    widths = [max((len(row[i]) for row in measured if i < len(row)), default=0) for i in range(max(map(len, measured), default=0))]
+    widths = [
+        max((len(row[i]) for row in measured if i < len(row)), default=0)
+        for i in range(max(map(len, measured), default=0))
+    ]
     lines = []
     for row in cells:
         padded = [cell.ljust(widths[i]) if i < len(widths) else cell for i, cell in enumerate(row)]
@@ -109,7 +112,10 @@ def render_show(result: OrchestrationResult, run_id: str, out: TextIO) -> None:
     previous = result.lineage.initial_state
     write(f"initial state  {plural(len(previous), 'key')}  {short(previous.digest)}\n")
     for index, entry in enumerate(result.lineage.entries, start=1):
-        write(for_people(f"{index}. {entry.step.id}  [{entry.step.kind}, {entry.status}]  -> {short(entry.state.digest)}") + "\n")
+        write(
+            for_people(f"{index}. {entry.step.id}  [{entry.step.kind}, {entry.status}]  -> {short(entry.state.digest)}")
+            + "\n"
+        )
         if entry.step.effect is not None:
             write(for_people(f"     effect {outcome_text(entry.step.effect, entry.input)}") + "\n")
             if not read_outcome(entry.input, "outcome").ok:

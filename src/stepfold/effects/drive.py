@@ -36,7 +36,9 @@ class RunSink(Protocol):
 
 def _effects_table(effects: object) -> dict[str, Effect]:
     if not isinstance(effects, Mapping):
-        raise InvalidValueError(f"effects: expected a mapping of effect names to Effects or handlers, got {type(effects).__name__}")
+        raise InvalidValueError(
+            f"effects: expected a mapping of effect names to Effects or handlers, got {type(effects).__name__}"
+        )
     return {str(name): as_effect(effect, f"effects[{name!r}]") for name, effect in effects.items()}
 
 
@@ -58,7 +60,9 @@ def next_call(result: OrchestrationResult) -> EffectCall:
     step: StepSpec = result.workflow.steps[len(result.lineage.entries)]
     assert step.effect is not None
     arguments: Params = effect_arguments(step.payload)
-    return EffectCall(result.id, step.id, step.effect, arguments, result.final_state, effect_key(result.receipt.head, step.id))
+    return EffectCall(
+        result.id, step.id, step.effect, arguments, result.final_state, effect_key(result.receipt.head, step.id)
+    )
 
 
 def drive(
@@ -122,7 +126,9 @@ def drive(
     return result
 
 
-def _save_continuation(store: RunSink, continued: OrchestrationResult, previous: str, *, fork: bool, fresh: bool) -> None:
+def _save_continuation(
+    store: RunSink, continued: OrchestrationResult, previous: str, *, fork: bool, fresh: bool
+) -> None:
     """Save `continued` as the continuation of `previous`; a fresh run that reached a position another run already
     continued records its own continuation as a fork of it instead of being refused."""
     try:

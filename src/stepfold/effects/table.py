@@ -12,10 +12,12 @@ from stepfold.workflow import WorkflowDefinition
 
 __all__ = ["DEFAULT_EFFECTS", "mission_effects", "effects_for"]
 
-DEFAULT_EFFECTS: PMap[str, Effect] = pmap({
-    "tests.discover": Effect(discover_tests),
-    "tests.run": Effect(run_tests),
-})
+DEFAULT_EFFECTS: PMap[str, Effect] = pmap(
+    {
+        "tests.discover": Effect(discover_tests),
+        "tests.run": Effect(run_tests),
+    }
+)
 """The built-in effects: `tests.discover` and `tests.run` (the `run_tests` mission's)."""
 
 

@@ -103,7 +103,10 @@ def run_tests(call: EffectCall) -> dict[str, object]:
         started = time.monotonic()
         with output.open("wb") as sink:
             process = subprocess.Popen(
-                [*argv, *extra, *files], stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [*argv, *extra, *files],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
             try:
@@ -148,7 +151,12 @@ def _junit_counts(path: Path) -> dict[str, object]:
             except ValueError:
                 pass
     failed, errors, skipped = total["failures"], total["errors"], total["skipped"]
-    return {"passed": total["tests"] - failed - errors - skipped, "failed": failed, "errors": errors, "skipped": skipped}
+    return {
+        "passed": total["tests"] - failed - errors - skipped,
+        "failed": failed,
+        "errors": errors,
+        "skipped": skipped,
+    }
 
 
 def _tail(path: Path) -> str:

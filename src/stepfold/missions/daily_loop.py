@@ -49,5 +49,7 @@ def build_daily_loop(params: Params) -> WorkflowDefinition:
     )
 
 
-DAILY_LOOP = Mission(build_daily_loop, description="Summarise yesterday, pick today's priorities, confirm them, log the day.")
+DAILY_LOOP = Mission(
+    build_daily_loop, description="Summarise yesterday, pick today's priorities, confirm them, log the day."
+)
 """The daily loop mission (its operations are built in)."""

@@ -31,17 +31,33 @@ def build_run_tests(params: Params) -> WorkflowDefinition:
     return WorkflowDefinition(
         id="run_tests",
         steps=[
-            StepSpec("tests-discover", RUNTIME, {
-                "effect": "tests.discover", "operation": "tests.discovered", "paths": paths, "pattern": pattern,
-            }),
-            StepSpec("tests-execute", RUNTIME, {
-                "effect": "tests.run", "operation": "tests.ran", "runner": runner, "timeout_s": timeout,
-            }),
+            StepSpec(
+                "tests-discover",
+                RUNTIME,
+                {
+                    "effect": "tests.discover",
+                    "operation": "tests.discovered",
+                    "paths": paths,
+                    "pattern": pattern,
+                },
+            ),
+            StepSpec(
+                "tests-execute",
+                RUNTIME,
+                {
+                    "effect": "tests.run",
+                    "operation": "tests.ran",
+                    "runner": runner,
+                    "timeout_s": timeout,
+                },
+            ),
             StepSpec("tests-report", RUNTIME, {"operation": "tests.verdict"}),
         ],
         metadata={"mission": "run_tests"},
     )
 
 
-RUN_TESTS = Mission(build_run_tests, description="Run a project's tests (discover, run: effects) and report whether they passed.")
+RUN_TESTS = Mission(
+    build_run_tests, description="Run a project's tests (discover, run: effects) and report whether they passed."
+)
 """The run_tests mission; its effects `tests.discover` and `tests.run` are built into the shell."""

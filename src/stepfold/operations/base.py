@@ -60,4 +60,3 @@ def describe(value: object) -> str:
     if isinstance(value, PVector):
         return "a list"
     return f"{type(value).__name__} {value!r}"
-

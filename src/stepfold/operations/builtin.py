@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pyrsistent import PMap, PVector, pvector
 
+from stepfold.canonical import canonical_json
 from stepfold.errors import OperationError
+from stepfold.messages import format_path
 from stepfold.operations.base import argument, describe, is_number, number_argument, str_argument
 from stepfold.state import State
-from stepfold.canonical import canonical_json
-from stepfold.messages import format_path
 from stepfold.workflow import StepSpec
 
 __all__ = ["noop", "fail", "set_value", "delete", "merge", "increment", "append", "copy", "record"]

@@ -16,10 +16,10 @@ import attrs
 from pyrsistent import PMap, PVector, pvector
 
 from stepfold.errors import InvalidInputError, OperationError
+from stepfold.messages import brief_repr, format_path
 from stepfold.operations.base import argument, describe
 from stepfold.state import State
 from stepfold.values import Value, thaw
-from stepfold.messages import brief_repr, format_path
 from stepfold.workflow import StepSpec
 
 __all__ = [
@@ -44,7 +44,7 @@ def parse_date(value: object, where: str) -> datetime.date:
             return datetime.date.fromisoformat(value)
         except ValueError:
             pass
-    raise OperationError(f"{where}: expected a date \"YYYY-MM-DD\", got {describe(value)}")
+    raise OperationError(f'{where}: expected a date "YYYY-MM-DD", got {describe(value)}')
 
 
 @attrs.frozen
@@ -106,9 +106,7 @@ def summarise_yesterday(state: State, step: StepSpec) -> State:
         if yesterday is None or entry.get("date") == yesterday:
             entries += 1
     done = sum(1 for task in tasks if task.done)
-    return state.set(
-        "summary", {"done": done, "open": len(tasks) - done, "journal_entries": entries}
-    )
+    return state.set("summary", {"done": done, "open": len(tasks) - done, "journal_entries": entries})
 
 
 def _rank(task: _Task) -> tuple[object, ...]:
@@ -136,8 +134,7 @@ def confirm_priorities(state: State, step: StepSpec) -> State:
     decision = argument(step, "input")
     if not isinstance(decision, PMap) or not ({"approved", "priorities"} & set(decision)):
         raise InvalidInputError(
-            'input must be {"approved": true|false} or {"priorities": [task ids]}, '
-            f"got {describe(decision)}"
+            f'input must be {{"approved": true|false}} or {{"priorities": [task ids]}}, got {describe(decision)}'
         )
     if "priorities" in decision:
         chosen = decision["priorities"]

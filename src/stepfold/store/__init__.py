@@ -8,4 +8,12 @@ from stepfold.store.schema import MIGRATIONS, SCHEMA_VERSION
 from stepfold.store.sqlite import DEFAULT_STORE, MIN_PREFIX, RunSummary, SQLiteStore
 from stepfold.store.states import MAX_DELTA_CHAIN
 
-__all__ = ["DEFAULT_STORE", "MAX_DELTA_CHAIN", "MIGRATIONS", "MIN_PREFIX", "RunSummary", "SCHEMA_VERSION", "SQLiteStore"]
+__all__ = [
+    "DEFAULT_STORE",
+    "MAX_DELTA_CHAIN",
+    "MIGRATIONS",
+    "MIN_PREFIX",
+    "RunSummary",
+    "SCHEMA_VERSION",
+    "SQLiteStore",
+]

@@ -149,8 +149,16 @@ class SQLiteStore:
                     "INSERT INTO runs (run_id, seq, workflow_id, status, pending_step_id, steps, initial_state, "
                     "final_state, document, resumed_from, exclusive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        run_id, seq, result.id, result.status, result.pending_step_id, len(result.executed_steps),
-                        result.lineage.initial_state.digest, result.final_state.digest, packed, resumed_from,
+                        run_id,
+                        seq,
+                        result.id,
+                        result.status,
+                        result.pending_step_id,
+                        len(result.executed_steps),
+                        result.lineage.initial_state.digest,
+                        result.final_state.digest,
+                        packed,
+                        resumed_from,
                         int(exclusive),
                     ),
                 )
@@ -211,7 +219,9 @@ class SQLiteStore:
         except InvalidDocumentError as exc:
             raise TamperedRunError(f"{self.path}: run {full[:12]} is not the run its id names: {exc}") from None
         if result.final_state.digest != final.digest:
-            raise TamperedRunError(f"{self.path}: run {full[:12]} is not the run its id names: its steps do not lead to its final state")
+            raise TamperedRunError(
+                f"{self.path}: run {full[:12]} is not the run its id names: its steps do not lead to its final state"
+            )
         verdict = verify(result, replay=False, expect_head=full)
         if not verdict.ok:
             raise TamperedRunError(f"{self.path}: run {full[:12]} is not the run its id names: {verdict.reason}")

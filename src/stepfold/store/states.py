@@ -53,7 +53,11 @@ class StateTable:
         depth = None if base is None else self._depth(base.digest)
         if base is not None and depth is not None and depth < MAX_DELTA_CHAIN:
             row: tuple[str, str | None, int, bytes, bytes | None] = (
-                state.digest, base.digest, depth + 1, pack(state_delta(base, state).to_dict()), None,
+                state.digest,
+                base.digest,
+                depth + 1,
+                pack(state_delta(base, state).to_dict()),
+                None,
             )
         else:
             row = (state.digest, None, 0, pack(state.to_dict()), state.accumulator)

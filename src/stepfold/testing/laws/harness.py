@@ -19,7 +19,9 @@ __all__ = ["Broken", "Failure", "law_settings", "run_hypothesis", "name_of", "as
 class Broken(Exception):
     """Raised inside the hypothesis test, so that hypothesis shrinks to the minimal breaking example."""
 
-    def __init__(self, law: Law, detail: str, example: Mapping[str, object], cause: BaseException | None = None) -> None:
+    def __init__(
+        self, law: Law, detail: str, example: Mapping[str, object], cause: BaseException | None = None
+    ) -> None:
         super().__init__(f"law {law.name!r}: {detail}")
         self.law = law
         self.detail = detail
@@ -50,8 +52,10 @@ def law_settings(chosen: hypothesis.settings | None) -> hypothesis.settings:
     The explain phase annotates hypothesis's own report, which a `LawViolation`
     replaces, and it costs more than all the other phases of a failing check.
     """
-    base = chosen if chosen is not None else hypothesis.settings(
-        deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    base = (
+        chosen
+        if chosen is not None
+        else hypothesis.settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
     )
     phases = tuple(phase for phase in base.phases if phase is not Phase.explain)
     return hypothesis.settings(base, report_multiple_bugs=False, phases=phases)

@@ -118,8 +118,13 @@ OPERATION_LAWS: Final = (RETURNS_STATE, NO_MUTATION, DETERMINISTIC, DECLARED_WRI
 """The laws `check_operation` checks, in the order it checks them on each example."""
 
 MISSION_LAWS: Final = (
-    BUILDS_CLEANLY, BUILDER_DETERMINISTIC, WITHIN_POLICY, RUN_DETERMINISTIC, FAILS_CLEANLY,
-    FAILED_OUTCOME_FAILS_CLEANLY, RESUME_EQUALS_RUN,
+    BUILDS_CLEANLY,
+    BUILDER_DETERMINISTIC,
+    WITHIN_POLICY,
+    RUN_DETERMINISTIC,
+    FAILS_CLEANLY,
+    FAILED_OUTCOME_FAILS_CLEANLY,
+    RESUME_EQUALS_RUN,
 )
 """The laws `check_mission` checks, in the order it checks them on each example."""
 

@@ -160,7 +160,9 @@ def _mission_under_test(
 
         return _MissionUnderTest(registered_builder, mission, table, policy), name or mission
     if isinstance(mission, Mission):
-        return _MissionUnderTest(mission.build, None, pmap(base) + mission.operations, policy), name or name_of(mission.build)
+        return _MissionUnderTest(mission.build, None, pmap(base) + mission.operations, policy), name or name_of(
+            mission.build
+        )
     if not callable(mission):
         raise InvalidValueError(
             f"mission: expected a registered name, a Mission or a builder function, got {type(mission).__name__}"
@@ -198,6 +200,7 @@ def _require_same_build(
     elif first == second:
         return
     else:
+
         def shown(built: WorkflowDefinition | Failure) -> str:
             if isinstance(built, WorkflowDefinition):
                 return f"built workflow {built.id!r} with steps {[step.id for step in built.steps]}"
@@ -346,7 +349,9 @@ def _check_mission_example(
     _require_clean_operations(watch, example)
     if isinstance(full, Failure) or isinstance(again, Failure):
         if full != again:
-            raise Broken(RUN_DETERMINISTIC, f"two runs with the same inputs: first {_shown(full)}; then {_shown(again)}", example)
+            raise Broken(
+                RUN_DETERMINISTIC, f"two runs with the same inputs: first {_shown(full)}; then {_shown(again)}", example
+            )
         counts["input refused"] += 1
         return
     _require_same_run(
@@ -374,8 +379,10 @@ def _check_mission_example(
         staged = mission.resume(staged, remaining)
         remaining = {}
     # A run that stopped (failed) before a step that takes an input never took it; neither may the reference.
-    reference = full if not remaining else mission.run(
-        workflow, state, {k: v for k, v in supplied.items() if k not in remaining}
+    reference = (
+        full
+        if not remaining
+        else mission.run(workflow, state, {k: v for k, v in supplied.items() if k not in remaining})
     )
     _require_same_run(
         RESUME_EQUALS_RUN,

@@ -138,9 +138,7 @@ def _same_outcome(first: State | Failure, second: State | Failure) -> bool:
     return first == second
 
 
-def _require_same(
-    first: State | Failure, second: State | Failure, how: str, example: Mapping[str, object]
-) -> None:
+def _require_same(first: State | Failure, second: State | Failure, how: str, example: Mapping[str, object]) -> None:
     if not _same_outcome(first, second):
         raise Broken(
             DETERMINISTIC,
@@ -204,7 +202,9 @@ def check_operation(
     """
     __tracebackhide__ = True
     if writes is not None and isinstance(writes, str):
-        raise InvalidValueError(f"writes: expected a collection of keys, got the string {writes!r} (write {{{writes!r}}})")
+        raise InvalidValueError(
+            f"writes: expected a collection of keys, got the string {writes!r} (write {{{writes!r}}})"
+        )
     subject = f"operation {name or name_of(operation)!r}"
     counts: collections.Counter[str] = collections.Counter()
 

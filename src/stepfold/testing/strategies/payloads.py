@@ -17,7 +17,9 @@ from hypothesis.strategies import SearchStrategy
 from pyrsistent import PMap, pmap
 
 from stepfold.policy import RECORD
-from stepfold.testing.strategies.values import UNICODE, bounded, keys as _keys, values as _values
+from stepfold.testing.strategies.values import UNICODE, bounded
+from stepfold.testing.strategies.values import keys as _keys
+from stepfold.testing.strategies.values import values as _values
 from stepfold.values import Params, Value, freeze_map
 
 __all__ = [
@@ -69,17 +71,21 @@ def _test_runs() -> SearchStrategy[Value]:
     """Values `tests.run` records: an exit code, counts (or nulls), a duration and an output tail; passing runs as often as not."""
     passing = {"exit_code": st.just(0), "failed": st.sampled_from([0, None]), "errors": st.sampled_from([0, None])}
     anything = {"exit_code": st.integers(0, 5), "failed": _COUNT, "errors": _COUNT}
-    return st.one_of(*(
-        st.fixed_dictionaries({
-            "command": st.lists(_WORDS, min_size=1, max_size=4),
-            **outcome,
-            "passed": _COUNT,
-            "skipped": _COUNT,
-            "duration_s": st.floats(0, 100, allow_nan=False),
-            "output_tail": st.text(UNICODE, max_size=20),
-        })
-        for outcome in (passing, anything)
-    )).map(_frozen("value"))
+    return st.one_of(
+        *(
+            st.fixed_dictionaries(
+                {
+                    "command": st.lists(_WORDS, min_size=1, max_size=4),
+                    **outcome,
+                    "passed": _COUNT,
+                    "skipped": _COUNT,
+                    "duration_s": st.floats(0, 100, allow_nan=False),
+                    "output_tail": st.text(UNICODE, max_size=20),
+                }
+            )
+            for outcome in (passing, anything)
+        )
+    ).map(_frozen("value"))
 
 
 def effect_values(operation: str | None, values: SearchStrategy[Value] | None = None) -> SearchStrategy[Value]:
@@ -108,10 +114,12 @@ def effect_outcomes(
     )
     if not failures:
         return successes.map(_frozen("outcome"))
-    errors = st.fixed_dictionaries({
-        "type": st.sampled_from(_ERROR_TYPES) if error_types is None else error_types,
-        "message": st.text(UNICODE, max_size=20),
-    })
+    errors = st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(_ERROR_TYPES) if error_types is None else error_types,
+            "message": st.text(UNICODE, max_size=20),
+        }
+    )
     failed = st.fixed_dictionaries({"ok": st.just(False), "error": errors, "attempts": attempts})
     return st.one_of(successes, failed).map(_frozen("outcome"))
 

@@ -28,7 +28,9 @@ from stepfold.testing.strategies.payloads import (
     operation_payloads,
     with_operation,
 )
-from stepfold.testing.strategies.values import UNICODE, bounded, states as _states, values as _values
+from stepfold.testing.strategies.values import UNICODE, bounded
+from stepfold.testing.strategies.values import states as _states
+from stepfold.testing.strategies.values import values as _values
 from stepfold.values import Params, Value, freeze_map
 from stepfold.workflow import HUMAN, RUNTIME, ExecutionContext, StepSpec, WorkflowDefinition
 
@@ -207,7 +209,9 @@ def workflows(
 _step_ids = step_ids
 
 
-def _input_for(step: StepSpec, items: SearchStrategy[Value], outcomes: SearchStrategy[Params] | None) -> SearchStrategy[Value]:
+def _input_for(
+    step: StepSpec, items: SearchStrategy[Value], outcomes: SearchStrategy[Params] | None
+) -> SearchStrategy[Value]:
     operation = step_operation(step)
     if step.effect is not None:
         if outcomes is not None:
