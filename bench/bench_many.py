@@ -44,7 +44,8 @@ if __package__ in (None, ""):  # run as a script: make the `bench` package impor
 
 from bench.measure import load_average, package_versions  # noqa: E402
 from stepfold import OrchestrationResult  # noqa: E402
-from stepfold.executors import MissionCall, run_many  # noqa: E402
+from stepfold.batch import run_many  # noqa: E402
+from stepfold.mission_call import MissionCall  # noqa: E402
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 DAILY_STATE: Final = json.loads((ROOT / "examples" / "daily_state.json").read_text(encoding="utf-8"))

@@ -549,7 +549,7 @@ ROWS: list[Row] = [
         "Params",
         '`MissionSpec("echo", {"bad": {1, 2}})`',
         lambda _: MissionSpec("echo", {"bad": {1, 2}}),
-        ("tests/test_missions.py::test_mission_spec_refuses_params_outside_the_value_domain",),
+        ("tests/test_builder.py::test_mission_spec_refuses_params_outside_the_value_domain",),
     ),
     Row(
         "mission-empty",
@@ -563,14 +563,14 @@ ROWS: list[Row] = [
         "Params",
         '`build_workflow(MissionSpec("nope"))`',
         lambda _: build_workflow(MissionSpec("nope")),
-        ("tests/test_missions.py::test_build_workflow_unknown_type_is_a_value_error_naming_the_known_types",),
+        ("tests/test_builder.py::test_build_workflow_unknown_type_is_a_value_error_naming_the_known_types",),
     ),
     Row(
         "mission-unknown-run",
         "Params",
         '`run_mission("nope")`',
         lambda _: run_mission("nope"),
-        ("tests/test_missions.py::test_run_mission_unknown_name_lists_the_available_names",),
+        ("tests/test_registry.py::test_run_mission_unknown_name_lists_the_available_names",),
     ),
     Row(
         "spec-not-spec",
@@ -584,14 +584,14 @@ ROWS: list[Row] = [
         "Params",
         '`daily_loop` with `{"date": "2026-02-30"}`',
         lambda _: build_workflow(MissionSpec("daily_loop", {"date": "2026-02-30"})),
-        ("tests/test_missions.py::test_daily_loop_bad_params_are_refused_before_running",),
+        ("tests/test_daily_loop.py::test_daily_loop_bad_params_are_refused_before_running",),
     ),
     Row(
         "daily-max",
         "Params",
         '`daily_loop` with `{"max_priorities": true}`',
         lambda _: build_workflow(MissionSpec("daily_loop", {"max_priorities": True})),
-        ("tests/test_missions.py::test_daily_loop_bad_params_are_refused_before_running",),
+        ("tests/test_daily_loop.py::test_daily_loop_bad_params_are_refused_before_running",),
     ),
     Row(
         "echo-key",
@@ -694,7 +694,7 @@ ROWS: list[Row] = [
         "Human inputs",
         '`daily-confirm-priorities` given `"yes"`',
         lambda _: run_mission("daily_loop", ExecutionContext(DAILY_STATE, {"daily-confirm-priorities": "yes"})),
-        ("tests/test_missions.py::test_daily_confirm_refuses_a_malformed_decision",),
+        ("tests/test_daily_loop.py::test_daily_confirm_refuses_a_malformed_decision",),
     ),
     Row(
         "daily-confirm-unknown-task",
@@ -703,7 +703,7 @@ ROWS: list[Row] = [
         lambda _: run_mission(
             "daily_loop", ExecutionContext(DAILY_STATE, {"daily-confirm-priorities": {"priorities": ["zz"]}})
         ),
-        ("tests/test_missions.py::test_daily_confirm_of_a_task_that_is_not_open_is_refused_naming_it",),
+        ("tests/test_daily_loop.py::test_daily_confirm_of_a_task_that_is_not_open_is_refused_naming_it",),
     ),
     # Workflow shapes ------------------------------------------------------------------------------
     Row(

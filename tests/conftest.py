@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from stepfold import MISSION_REGISTRY
 
 settings.register_profile(
     "ci",
@@ -33,3 +37,12 @@ settings.register_profile(
     ],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def registry_restored() -> Iterator[None]:
+    """Put `MISSION_REGISTRY` back as it was after a test that registers missions."""
+    before = dict(MISSION_REGISTRY)
+    yield
+    MISSION_REGISTRY.clear()
+    MISSION_REGISTRY.update(before)

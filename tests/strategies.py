@@ -1,11 +1,16 @@
-"""Hypothesis strategies for stepfold's values and workflows, shared by every test module."""
+"""Hypothesis strategies only stepfold's own tests need; the general ones are the public `stepfold.testing` strategies.
+
+What is here is test-specific: plain (unfrozen) data, to test `freeze` and
+the boundaries that take it; small key spaces and fixed step shapes that
+make generated steps collide; daily-loop states; results of every status.
+"""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from stepfold import ExecutionContext, OrchestrationResult, State, StepSpec, WorkflowDefinition, resume, run_workflow
-from stepfold.values import MAX_SAFE_INTEGER
+import stepfold.testing as testing
+from stepfold import ExecutionContext, OrchestrationResult, StepSpec, WorkflowDefinition, resume, run_workflow
 
 __all__ = [
     "keys",
@@ -17,19 +22,13 @@ __all__ = [
     "runtime_workflows",
 ]
 
-keys = st.text(st.characters(codec="utf-8"), max_size=8)
-"""State keys: any valid Unicode, including the empty string."""
+keys = testing.keys()
+"""State keys: common ones often, or any valid Unicode, including the empty string."""
 
 small_keys = st.sampled_from(["a", "b", "c", "count", "log", "x", "y", "é", "\U0001f600", "\ue000"])
 """A small key space, so generated operations collide on keys."""
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(st.characters(codec="utf-8"), max_size=12),
-)
+scalars = testing.scalars(max_str_size=12)
 """Every kind of scalar in the domain."""
 
 plain_values = st.recursive(
@@ -42,7 +41,7 @@ plain_values = st.recursive(
 plain_states = st.dictionaries(keys, plain_values, max_size=8)
 """Plain dicts that freeze into a State."""
 
-states = plain_states.map(State)
+states = testing.states(max_size=8, values=testing.values(max_leaves=12))
 """Frozen States."""
 
 

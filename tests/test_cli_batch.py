@@ -6,14 +6,15 @@ import json
 import os
 import pty
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import SCRIPT, Proc, run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = Path(sys.executable).parent / "stepfold"
+
 DAILY_STATE = json.loads((ROOT / "examples" / "daily_state.json").read_text(encoding="utf-8"))
 APPROVE = {"daily-confirm-priorities": {"approved": True}}
 
@@ -44,17 +45,8 @@ def write_batch(folder: Path, lines: list[str], name: str = "calls.jsonl") -> Pa
     return path
 
 
-def stepfold(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-        timeout=60,
-        env=env,
-    )
+def stepfold(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Proc:
+    return run_cli(cwd, *args, env=env)
 
 
 def rows(stdout: str) -> dict[str, list[str]]:
@@ -88,7 +80,7 @@ def test_a_mixed_batch_reports_every_line_in_its_own_slot_and_saves_every_result
     assert table["6"][3].startswith("UnknownMissionError: unknown mission 'nope'; available missions:")
     assert table["7"][3].startswith('InvalidValueError: params.date: expected a date "YYYY-MM-DD"')
     assert table["8"][3] == "invalid JSON: NaN is not allowed in JSON input"
-    assert table["9"][3] == "call: unexpected keys ['stat']; a call has only ['mission', 'params', 'state', 'inputs']"
+    assert table["9"][3] == "call: unexpected keys ['stat']; expected only ['inputs', 'mission', 'params', 'state']"
     assert table["10"][3] == "invalid JSON at column 20: Expecting property name enclosed in double quotes"
     assert table["11"][3].startswith("state.n: integer 9007199254740992")
     assert proc.stdout.splitlines()[-1] == (

@@ -12,8 +12,6 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,10 +21,10 @@ import pytest
 
 from stepfold import ExecutionContext, MissionSpec, StepSpec, WorkflowDefinition, build_workflow, run_workflow
 from stepfold.store import SQLiteStore
+from tests.helpers import Proc, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "examples" / "daily_state.json"
-SCRIPT = Path(sys.executable).parent / "stepfold"
 DATE = '{"date": "2026-11-24"}'
 APPROVE = 'daily-confirm-priorities={"approved": true}'
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -38,21 +36,10 @@ DAILY_STEPS = [
     "daily-log-summary",
 ]
 
-Proc = subprocess.CompletedProcess[str]
-
 
 def cli(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> Proc:
-    """Run the console script in `cwd`; output decoded as UTF-8."""
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-        timeout=60,
-        env=None if env is None else {**os.environ, **env},
-    )
+    """Run the console script in `cwd` (with `env` added to the environment); output decoded as UTF-8."""
+    return run_cli(cwd, *args, env=None if env is None else {**os.environ, **env})
 
 
 def saved_id(proc: Proc, store: str = "stepfold.db") -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-SCRIPT = Path(sys.executable).parent / "stepfold"
+from tests.helpers import run_cli
 
 Proc = subprocess.CompletedProcess[str]
 
@@ -147,16 +147,7 @@ def cli(cwd: Path, *args: str, site: Path | None = None) -> Proc:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     if site is not None:
         env["PYTHONPATH"] = str(site)
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-        timeout=60,
-    )
+    return run_cli(cwd, *args, env=env)
 
 
 def one_error_line(proc: Proc) -> str:

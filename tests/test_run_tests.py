@@ -259,3 +259,8 @@ def test_python_in_the_runner_means_this_interpreter(monkeypatch: pytest.MonkeyP
     workflow = build_workflow(MissionSpec("run_tests", {"paths": ["tests"]}))
     assert drive(workflow, effects=effects_for(workflow)).status == "completed"
     assert os.path.samefile((tmp_path / "which").read_text(encoding="utf-8"), sys.executable)
+
+
+def test_run_tests_refuses_a_list_param_holding_something_else_than_strings() -> None:
+    with pytest.raises(ValueError, match=r"^params\.runner: expected a list of strings, got "):
+        build_workflow(MissionSpec("run_tests", {"runner": ["pytest", 1]}))

@@ -1,5 +1,37 @@
-"""stepfold: deterministic, auditable workflows as a fold of pure steps over an immutable state."""
+"""stepfold: deterministic, auditable workflows as a fold of pure steps over an immutable state.
 
+Everything public is re-exported here; this module defines nothing. The
+layers, each importing only the ones above it in this list:
+
+values    errors      the one error hierarchy
+          messages    format_path, brief_repr: where and what, briefly
+          values      the I-JSON domain: freeze, thaw, equality
+          canonical   RFC 8785 (JCS) encoding and sha256_json
+          lthash      the homomorphic state hash (LtHash parameters)
+          delta       StateDelta and its {"set", "removed"} form
+          state       State: an immutable mapping with an incremental digest
+core      workflow    StepSpec, WorkflowDefinition, ExecutionContext
+          policy      Policy, the checks made before anything runs
+          outcome     the recorded outcome of an effect
+          effect      EffectCall, Effect, RetryPolicy, the idempotency key
+          operations/ the built-in pure operations
+          lineage     every state of a run; receipt: its hash chain
+          result      OrchestrationResult and its to_dict
+          fields, reader   reading documents back (from_dict)
+          engine      the fold: run_workflow, resume, fork, replay
+          verdict, verification   verify: ok / tampered / diverged / unverifiable
+missions  missions/   Mission and the built-in missions
+          builder     MissionSpec, build_workflow; registry: names -> missions
+          mission_call  MissionCall, one mission to run by name
+harness   testing/    hypothesis strategies and law checkers (needs the testing extra)
+shell     plugins     missions from installed packages
+          effects/    performing effects: drive, retries, timeouts, the test effects
+          worker, batch, suite, golden   many runs over any executor; golden receipts
+          signing     Ed25519 over run heads; store/: the SQLite run store
+          cli/        the stepfold command; pytest_plugin: golden files in tests
+"""
+
+from stepfold.batch import BatchError, CallError, run_as_completed, run_call, run_many
 from stepfold.builder import MissionSpec, build_workflow
 from stepfold.canonical import canonical_json, sha256_json
 from stepfold.engine import Orchestrator, check_run, fork, replay, resume, run_workflow
@@ -18,8 +50,9 @@ from stepfold.errors import (
     TamperedRunError,
     UnknownMissionError,
 )
-from stepfold.executors import BatchError, CallError, MissionCall, run_as_completed, run_call, run_many
+from stepfold.golden import GoldenDivergence, compare_golden, golden_document, golden_json
 from stepfold.lineage import Lineage, LineageEntry
+from stepfold.mission_call import MissionCall
 from stepfold.missions import Builder, Mission
 from stepfold.operations import DEFAULT_OPERATIONS, Operation, Operations
 from stepfold.outcome import EffectOutcome, failed_outcome, ok_outcome, read_outcome
@@ -30,20 +63,10 @@ from stepfold.registry import MISSION_REGISTRY, mission_operations, register_mis
 from stepfold.result import OrchestrationResult
 from stepfold.state import State, StateDelta, state_delta
 from stepfold.store import RunSummary, SQLiteStore
-from stepfold.suite import (
-    GoldenDivergence,
-    Scenario,
-    ScenarioResult,
-    Suite,
-    SuiteResult,
-    check_suite,
-    compare_golden,
-    golden_document,
-    golden_json,
-    run_suite,
-)
+from stepfold.suite import Scenario, ScenarioResult, Suite, SuiteResult, check_suite, run_suite
 from stepfold.values import MAX_DEPTH, Params, Value, freeze, thaw, values_equal
-from stepfold.verification import VERDICTS, Mismatch, Verification, verify
+from stepfold.verdict import VERDICTS, Mismatch, Verification
+from stepfold.verification import verify
 from stepfold.version import __version__
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping
 
 from pyrsistent import PMap, PVector, pvector
@@ -34,6 +35,8 @@ def _sorted_keys(mapping: Mapping[str, object]) -> list[str]:
 def _encode_float(x: float) -> str:
     if x == 0:
         return "0"
+    if not math.isfinite(x):  # RFC 8785 section 3.2.2.3: NaN and Infinity are errors, never `nan` or `inf` text
+        raise InvalidValueError(f"value: {x} is not allowed (only finite numbers)")
     if x.is_integer() and abs(x) < 2**53:  # exact below 2**53; above it JCS wants the shortest digits
         return str(int(x))
     text = repr(abs(x))
@@ -117,7 +120,8 @@ def canonical_json(value: object) -> bytes:
     Pass frozen values (or plain data already in the domain); it does not
     re-validate number ranges, which `freeze` guarantees. What it cannot
     encode (an object, nesting deeper than `MAX_DEPTH`, an int too long to
-    print, a lone surrogate, a key that is not a string) raises `InvalidValueError`.
+    print, NaN or an infinity, a lone surrogate, a key that is not a string)
+    raises `InvalidValueError`.
     """
     try:
         return _encode(value, 0).encode("utf-8")

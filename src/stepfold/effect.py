@@ -124,8 +124,14 @@ class RetryPolicy:
     retry_on: tuple[type[BaseException], ...] = attrs.field(default=(Exception,), converter=_exception_types)
 
     def delay(self, attempt: int) -> float:
-        """Seconds to wait after attempt `attempt` (from 1) failed, before the next one."""
-        return float(min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1)))
+        """Seconds to wait after attempt `attempt` (from 1) failed, before the next one (never more than `max_delay`)."""
+        if self.initial_delay == 0:
+            return 0.0
+        try:
+            raw = self.initial_delay * self.multiplier ** (attempt - 1)
+        except OverflowError:  # past a float's range is past any max_delay
+            return float(self.max_delay)
+        return float(min(self.max_delay, raw))
 
     def retries(self, error: BaseException, attempt: int) -> bool:
         """True when attempt `attempt` failing with `error` is followed by another attempt."""

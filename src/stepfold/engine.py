@@ -103,6 +103,16 @@ def run_workflow(
 
     Returns a completed, failed or suspended `OrchestrationResult`; raises
     only for a workflow or context that may not run at all.
+
+    >>> tidy = WorkflowDefinition(id="tidy", steps=[
+    ...     StepSpec("bump", "runtime", {"operation": "increment", "key": "count"}),
+    ...     StepSpec("ask", "human", {"into": "answer"}),
+    ... ])
+    >>> first = run_workflow(tidy, ExecutionContext(initial_state={"count": 1}))
+    >>> first.status, first.pending_step_id, first.waiting_for
+    ('suspended', 'ask', 'human')
+    >>> resume(first, {"ask": "yes"}).final_state
+    State({'answer': 'yes', 'count': 2})
     """
     context = ExecutionContext() if ctx is None else ctx
     check_run(workflow, context, policy=policy, operations=operations)

@@ -91,6 +91,19 @@ class Policy:
             "max_steps": self.max_steps,
         }
 
+    def describe(self) -> str:
+        """`at most 5 steps and 2 human steps; kinds human, runtime; any effect`, for a reason or a report."""
+        effects = (
+            "any effect"
+            if self.allowed_effects is None
+            else "effects " + (", ".join(sorted(self.allowed_effects)) or "none")
+        )
+        steps, humans = self.max_steps, self.max_human_steps
+        return (
+            f"at most {steps} step{'' if steps == 1 else 's'} and {humans} human step{'' if humans == 1 else 's'}; "
+            f"kinds {', '.join(sorted(self.allowed_kinds))}; {effects}"
+        )
+
     @classmethod
     def from_dict(cls, document: object) -> Policy:
         """The policy a `to_dict()` document describes; `InvalidValueError` naming what is wrong otherwise."""

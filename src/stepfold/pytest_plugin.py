@@ -1,9 +1,12 @@
 """The stepfold pytest plugin: the `stepfold_golden` fixture and the `--stepfold-update-golden` option.
 
 Registered through the `pytest11` entry point, so installing stepfold is
-enough. In a test::
+enough; it imports stepfold's core only when a test uses the fixture, so
+other projects' test runs pay nothing for it. In a test::
 
-    def test_daily_suite(stepfold_golden):
+    from stepfold.pytest_plugin import GoldenReceipts
+
+    def test_daily_suite(stepfold_golden: GoldenReceipts) -> None:
         stepfold_golden.check(DAILY_SUITE)   # runs it, compares with tests/golden/daily.json
 
 `check` compares each mission's receipt with the golden file kept in your
@@ -20,13 +23,13 @@ import concurrent.futures
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import attrs
 import pytest
 
-from stepfold.errors import InvalidDocumentError
-from stepfold.policy import TIER2_POLICY, Policy
-from stepfold.suite import Suite, SuiteResult, compare_golden, golden_document, golden_json, run_suite
+if TYPE_CHECKING:  # the core is imported when a check runs, never when pytest starts
+    from stepfold.policy import Policy
+    from stepfold.suite import Suite, SuiteResult
 
 __all__ = ["GoldenReceipts", "UPDATE_OPTION", "DEFAULT_GOLDEN_DIR", "stepfold_golden"]
 
@@ -66,13 +69,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
             terminalreporter.write_line(line)
 
 
-@attrs.frozen
 class GoldenReceipts:
-    """Compares suites with golden files under `root` (or rewrites them when `update`); what `stepfold_golden` returns."""
+    """Compares suites with golden files under `root` (or rewrites them when `update`); what `stepfold_golden` returns.
 
-    root: Path
-    update: bool
-    written: list[str] = attrs.field(factory=list, eq=False)
+    `written` is the session's list of golden files written, which the run's summary prints.
+    """
+
+    def __init__(self, root: Path, update: bool, written: list[str]) -> None:
+        self.root = root
+        self.update = update
+        self.written = written
 
     def path_for(self, suite_name: str) -> Path:
         """The default golden file of a suite: `<root>/tests/golden/<suite name>.json`."""
@@ -86,7 +92,7 @@ class GoldenReceipts:
         path: str | Path | None = None,
         *,
         executor: concurrent.futures.Executor | None = None,
-        policy: Policy = TIER2_POLICY,
+        policy: Policy | None = None,
     ) -> SuiteResult:
         """Run `target` (a Suite; a SuiteResult is used as is) and compare it with its golden file; returns the result.
 
@@ -94,7 +100,15 @@ class GoldenReceipts:
         receipt differs (naming scenario, mission and first divergent step).
         With `--stepfold-update-golden`, writes the file instead.
         """
-        result = target if isinstance(target, SuiteResult) else run_suite(target, executor, policy=policy)
+        from stepfold.errors import InvalidDocumentError
+        from stepfold.golden import compare_golden, golden_document, golden_json
+        from stepfold.policy import TIER2_POLICY
+        from stepfold.suite import SuiteResult, run_suite
+
+        if isinstance(target, SuiteResult):
+            result = target
+        else:
+            result = run_suite(target, executor, policy=TIER2_POLICY if policy is None else policy)
         file = self.path_for(result.suite.name) if path is None else Path(path)
         if not file.is_absolute():
             file = self.root / file

@@ -103,6 +103,13 @@ class State(Mapping[str, Value]):
     path of anything outside the value domain). Two states are equal exactly
     when their digests are; a state equals a plain mapping with the same
     canonical content (`State({"a": 1}) == {"a": 1.0}`, but `!= {"a": True}`).
+
+    >>> before = State({"b": 1})
+    >>> after = before.set("a", [1, 2])
+    >>> after
+    State({'a': [1, 2], 'b': 1})
+    >>> before == {"b": 1.0}, before == {"b": True}, before.digest == State({"b": 1}).digest
+    (True, False, True)
     """
 
     _data: PMap[str, Value]

@@ -1,4 +1,4 @@
-"""Scenarios, suites and golden receipts: `Scenario`, `Suite`, `run_suite`, `SuiteResult`, `golden_document`, `compare_golden`.
+"""Scenarios and suites: `Scenario`, `Suite`, `check_suite`, `run_suite`, `ScenarioResult`, `SuiteResult`.
 
 A `Scenario` is a story told in missions: an initial state and an ordered
 list of mission calls, each starting from the final state of the one
@@ -11,64 +11,51 @@ A `Suite` is a named set of independent scenarios. `run_suite` checks every
 mission of every scenario first (registered, params accepted, within the
 policy, inputs naming human steps) and runs nothing unless all pass; then
 it runs the scenarios, one task per scenario over an optional
-`concurrent.futures.Executor` (see `stepfold.executors` for what crosses to
+`concurrent.futures.Executor` (see `stepfold.worker` for what crosses to
 a worker). The result, and its `digest`, are the same whatever the executor.
 
 Suite digest: SHA-256 (hex) of the RFC 8785 encoding of
 `["stepfold/suite/1", [[scenario name, [[mission name, receipt head], ...]], ...]]`,
 scenarios in suite order and missions in run order (the suite's own name is
 not hashed, so renaming a suite keeps its digest).
-
-A golden document (`golden_document`) records each mission's receipt: its
-head, status, workflow and initial-state digests and every link with its
-step id, so that `compare_golden` can name the scenario, the mission and
-the first divergent step when a later run differs.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 import attrs
 
 from stepfold.builder import MissionSpec, build_workflow
 from stepfold.canonical import sha256_json
 from stepfold.engine import check_run
-from stepfold.errors import InvalidDocumentError, InvalidValueError, StepfoldError
-from stepfold.executors import MissionCall, _policy_document
+from stepfold.errors import InvalidValueError, StepfoldError
 from stepfold.lineage import COMPLETED
 from stepfold.messages import brief_repr
+from stepfold.mission_call import MissionCall
 from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
-from stepfold.registry import mission_operations, run_mission
+from stepfold.registry import mission_operations
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
-from stepfold.values import Params, freeze_map, thaw
-from stepfold.workflow import HUMAN, ExecutionContext
+from stepfold.values import Params, freeze_map
+from stepfold.worker import ChainError, chain_results, run_chain, submit_chain
+from stepfold.workflow import ExecutionContext
 
 __all__ = [
     "Scenario",
     "Suite",
     "ScenarioResult",
     "SuiteResult",
-    "GoldenDivergence",
     "run_suite",
     "check_suite",
-    "golden_document",
-    "golden_json",
-    "compare_golden",
     "mission_key",
     "SUITE_DIGEST_TAG",
-    "GOLDEN_FORMAT",
 ]
 
 SUITE_DIGEST_TAG = "stepfold/suite/1"
 """The format tag hashed first into every suite digest."""
-
-GOLDEN_FORMAT = "stepfold/golden/1"
-"""The `format` of a golden document."""
 
 
 def _name(value: object, what: str) -> str:
@@ -264,7 +251,7 @@ def check_suite(suite: Suite, *, policy: Policy = TIER2_POLICY) -> None:
     """Every check `run_suite` makes before anything runs; raises the first failure, noted with its scenario and mission.
 
     Each mission must be registered, build a workflow from its params
-    within `policy`, and have inputs only for its human steps.
+    within `policy`, and have inputs only for its steps that take one.
     """
     if not isinstance(suite, Suite):
         raise InvalidValueError(f"suite: expected a Suite, got {type(suite).__name__}")
@@ -285,50 +272,14 @@ def check_suite(suite: Suite, *, policy: Policy = TIER2_POLICY) -> None:
                 raise
 
 
-def _run_chain(
-    initial_state: Mapping[str, object], missions: Sequence[MissionCall], policy: Policy
-) -> list[OrchestrationResult]:
-    results: list[OrchestrationResult] = []
-    state: Mapping[str, object] = initial_state
-    for call in missions:
-        result = run_mission(call.mission, ExecutionContext(state, call.inputs), call.params, policy=policy)
-        results.append(result)
-        if result.status != COMPLETED:
-            break
-        state = result.final_state
-    return results
-
-
-def _run_scenario(
-    initial_state: Mapping[str, object], missions: Sequence[Mapping[str, object]], policy: Mapping[str, object]
-) -> dict[str, object]:
-    """Worker entry point: run one scenario from plain data; `{"results": [to_dict(), ...]}` or the error, as plain data."""
-    try:
-        discover_missions()
-        calls = [MissionCall.from_dict(document) for document in missions]
-        results = _run_chain(initial_state, calls, Policy(**policy))  # type: ignore[arg-type]
-    except Exception as exc:  # reported by the caller, naming the scenario
-        return {"error": f"{type(exc).__name__}: {' '.join(str(exc).split())}"}
-    return {"results": [result.to_dict() for result in results]}
-
-
-def _read_scenario(scenario: Scenario, document: object) -> ScenarioResult:
-    if not isinstance(document, Mapping) or not isinstance(document.get("results"), list):
-        error = document.get("error") if isinstance(document, Mapping) else repr(document)
-        raise StepfoldError(
-            f"scenario {scenario.name!r} could not run in the executor: {error} (a worker finds missions "
-            "registered through entry points or at import, not ones registered at run time in this process)"
-        )
-    return ScenarioResult(scenario, tuple(OrchestrationResult.from_dict(doc) for doc in document["results"]))
-
-
 def run_suite(
     suite: Suite, executor: concurrent.futures.Executor | None = None, *, policy: Policy = TIER2_POLICY
 ) -> SuiteResult:
     """Check every mission, then run each scenario (in parallel over `executor`, if given); the same result whatever the executor.
 
     Raises what `check_suite` raises, before anything runs; a mission that
-    fails or suspends is a result, and ends its scenario.
+    fails or suspends is a result, and ends its scenario. Each scenario is
+    one task of `stepfold.worker`'s protocol.
     """
     discover_missions()
     check_suite(suite, policy=policy)
@@ -336,281 +287,25 @@ def run_suite(
         return SuiteResult(
             suite,
             tuple(
-                ScenarioResult(scenario, tuple(_run_chain(scenario.initial_state, scenario.missions, policy)))
+                ScenarioResult(scenario, tuple(run_chain(scenario.initial_state, scenario.missions, policy)))
                 for scenario in suite.scenarios
             ),
         )
-    limits = _policy_document(policy)
     futures = []
     try:
         for scenario in suite.scenarios:
-            missions = [call.to_dict() for call in scenario.missions]
-            state = {key: thaw(value) for key, value in scenario.initial_state.items()}
-            futures.append(executor.submit(_run_scenario, state, missions, limits))
-        return SuiteResult(
-            suite,
-            tuple(_read_scenario(scenario, future.result()) for scenario, future in zip(suite.scenarios, futures)),
-        )
+            futures.append(submit_chain(executor, [(scenario.initial_state, scenario.missions)], policy))
+        outcomes = []
+        for scenario, future in zip(suite.scenarios, futures):
+            (outcome,) = chain_results(future, 1)
+            if isinstance(outcome, ChainError):
+                raise StepfoldError(
+                    f"scenario {scenario.name!r} could not run in the executor: {outcome.error_type}: "
+                    f"{outcome.message} (a worker finds missions registered through entry points or at import, "
+                    "not ones registered at run time in this process)"
+                )
+            outcomes.append(ScenarioResult(scenario, tuple(outcome)))
+        return SuiteResult(suite, tuple(outcomes))
     finally:
         for future in futures:
             future.cancel()
-
-
-# Golden receipts ----------------------------------------------------------------
-
-
-def golden_document(result: SuiteResult) -> dict[str, object]:
-    """The golden record of a suite run: per scenario and mission, the receipt's head, status, digests and links.
-
-    Shape: `{"format", "suite", "digest", "scenarios": {scenario: {"<index>:<mission>": {"head",
-    "status", "workflow_digest", "initial_state_digest", "links": [{"step", "status", "hash"}, ...]}}}}`,
-    in suite and run order (write it without sorting keys).
-    """
-    scenarios: dict[str, object] = {}
-    for outcome in result.scenarios:
-        missions: dict[str, object] = {}
-        for index, (call, run) in enumerate(zip(outcome.scenario.missions, outcome.results)):
-            receipt = run.receipt
-            missions[mission_key(index, call)] = {
-                "head": receipt.head,
-                "status": run.status,
-                "workflow_digest": receipt.workflow_digest,
-                "initial_state_digest": receipt.initial_state_digest,
-                "links": [{"step": link.step_id, "status": link.status, "hash": link.hash} for link in receipt.links],
-            }
-        scenarios[outcome.name] = missions
-    return {"format": GOLDEN_FORMAT, "suite": result.suite.name, "digest": result.digest, "scenarios": scenarios}
-
-
-def golden_json(document: Mapping[str, object]) -> str:
-    """The text of a golden file: indented JSON in document order, each object of scalars (a link) on one line, ending in a newline."""
-    return _render(document, "") + "\n"
-
-
-def _is_scalar(value: object) -> bool:
-    return not isinstance(value, (Mapping, list, tuple))
-
-
-def _render(value: object, indent: str) -> str:
-    inner = indent + "  "
-    if isinstance(value, Mapping):
-        if all(_is_scalar(item) for item in value.values()):
-            return json.dumps(dict(value), ensure_ascii=False)
-        items = [
-            f"{inner}{json.dumps(str(key), ensure_ascii=False)}: {_render(item, inner)}" for key, item in value.items()
-        ]
-        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        return "[\n" + ",\n".join(f"{inner}{_render(item, inner)}" for item in value) + f"\n{indent}]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-@attrs.frozen
-class GoldenDivergence:
-    """Where a run first differs from its golden record: scenario, mission key, the first divergent step, and why."""
-
-    scenario: str
-    mission: str | None
-    step_id: str | None
-    step_index: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"scenario {self.scenario!r}"
-        if self.mission is not None:
-            where += f", mission {self.mission!r}"
-        if self.step_id is not None:
-            where += f": first divergent step {self.step_id!r} (index {self.step_index})"
-        return f"{where}: {self.reason}"
-
-
-@attrs.frozen
-class _GoldenLink:
-    step: str
-    status: str
-    hash: str
-
-
-@attrs.frozen
-class _GoldenMission:
-    head: str
-    status: str
-    workflow_digest: str
-    initial_state_digest: str
-    links: tuple[_GoldenLink, ...]
-
-
-def _text(mapping: Mapping[str, object], key: str, where: str) -> str:
-    value = mapping.get(key)
-    if not isinstance(value, str):
-        raise InvalidDocumentError(f"{where}.{key}: expected a string, got {brief_repr(value)}")
-    return value
-
-
-def _object(value: object, where: str) -> Mapping[str, object]:
-    if not isinstance(value, Mapping):
-        raise InvalidDocumentError(f"{where}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def _read_golden(golden: object) -> dict[str, dict[str, _GoldenMission]]:
-    document = _object(golden, "golden")
-    if document.get("format") != GOLDEN_FORMAT:
-        raise InvalidDocumentError(
-            f"golden.format: expected {GOLDEN_FORMAT!r}, got {brief_repr(document.get('format'))}"
-        )
-    scenarios: dict[str, dict[str, _GoldenMission]] = {}
-    for name, missions in _object(document.get("scenarios"), "golden.scenarios").items():
-        read: dict[str, _GoldenMission] = {}
-        for key, entry in _object(missions, f"golden.scenarios.{name}").items():
-            where = f"golden.scenarios.{name}.{key}"
-            mission = _object(entry, where)
-            raw_links = mission.get("links")
-            if not isinstance(raw_links, list):
-                raise InvalidDocumentError(f"{where}.links: expected an array, got {brief_repr(raw_links)}")
-            links = []
-            for index, raw in enumerate(raw_links):
-                link = _object(raw, f"{where}.links[{index}]")
-                at = f"{where}.links[{index}]"
-                links.append(_GoldenLink(_text(link, "step", at), _text(link, "status", at), _text(link, "hash", at)))
-            read[str(key)] = _GoldenMission(
-                head=_text(mission, "head", where),
-                status=_text(mission, "status", where),
-                workflow_digest=_text(mission, "workflow_digest", where),
-                initial_state_digest=_text(mission, "initial_state_digest", where),
-                links=tuple(links),
-            )
-        scenarios[str(name)] = read
-    return scenarios
-
-
-def _mission_divergence(
-    scenario: str, key: str, golden: _GoldenMission, run: OrchestrationResult
-) -> GoldenDivergence | None:
-    receipt = run.receipt
-    if golden.head == receipt.head:
-        return None
-    links = receipt.links
-    first = links[0].step_id if links else (golden.links[0].step if golden.links else None)
-    if golden.workflow_digest != receipt.workflow_digest:
-        return GoldenDivergence(
-            scenario,
-            key,
-            first,
-            0 if first else None,
-            "the workflow differs (its builder, params or steps changed), so every link does",
-        )
-    if golden.initial_state_digest != receipt.initial_state_digest:
-        return GoldenDivergence(
-            scenario,
-            key,
-            first,
-            0 if first else None,
-            "the initial state differs (the scenario's initial_state, or an earlier mission's "
-            "final state, changed), so every link does",
-        )
-    for index in range(min(len(golden.links), len(links))):
-        was, now = golden.links[index], links[index]
-        if was.step != now.step_id:
-            return GoldenDivergence(scenario, key, now.step_id, index, f"the golden run has step {was.step!r} here")
-        if was.hash != now.hash:
-            if was.status != now.status:
-                why = f"the step is now {now.status}, was {was.status}"
-                if now.status != COMPLETED and run.error_message:
-                    why += f" ({run.error_message})"
-            elif run.workflow.steps[index].kind == HUMAN:
-                why = "its link differs: its human input, or the state its operation produces, changed"
-            else:
-                why = "its link differs: its operation now produces a different state"
-            return GoldenDivergence(scenario, key, now.step_id, index, why)
-    index = min(len(golden.links), len(links))
-    if len(links) > len(golden.links):
-        return GoldenDivergence(
-            scenario,
-            key,
-            links[index].step_id,
-            index,
-            f"the step runs now but did not in the golden run (which was {golden.status})",
-        )
-    if len(golden.links) > len(links):
-        now_status = run.status + (f" at {run.pending_step_id!r}" if run.pending_step_id else "")
-        return GoldenDivergence(
-            scenario,
-            key,
-            golden.links[index].step,
-            index,
-            f"the step ran in the golden run but does not now (the run is now {now_status})",
-        )
-    return GoldenDivergence(
-        scenario, key, None, None, "the head differs though every link matches (was the golden file edited?)"
-    )
-
-
-def compare_golden(golden: object, result: SuiteResult) -> tuple[GoldenDivergence, ...]:
-    """How `result` differs from a golden document: per scenario, its first divergent mission and step; () when equal.
-
-    A golden document that cannot be read raises `InvalidDocumentError` naming the field.
-    """
-    recorded = _read_golden(golden)
-    found: list[GoldenDivergence] = []
-    names = {outcome.name for outcome in result.scenarios}
-    for outcome in result.scenarios:
-        if outcome.name not in recorded:
-            found.append(
-                GoldenDivergence(outcome.name, None, None, None, "the scenario is new: it is not in the golden file")
-            )
-            continue
-        missions = recorded[outcome.name]
-        golden_keys = list(missions)
-        keys = [
-            mission_key(index, call) for index, call in enumerate(outcome.scenario.missions[: len(outcome.results)])
-        ]
-        for index in range(max(len(golden_keys), len(keys))):
-            if index >= len(keys):
-                last = outcome.results[-1]
-                found.append(
-                    GoldenDivergence(
-                        outcome.name,
-                        golden_keys[index],
-                        None,
-                        None,
-                        f"the mission ran in the golden run but not now (the scenario now stops at mission "
-                        f"{keys[-1]!r}, which is {last.status})",
-                    )
-                )
-                break
-            if index >= len(golden_keys):
-                found.append(
-                    GoldenDivergence(
-                        outcome.name, keys[index], None, None, "the mission runs now but did not in the golden run"
-                    )
-                )
-                break
-            if golden_keys[index] != keys[index]:
-                found.append(
-                    GoldenDivergence(
-                        outcome.name, keys[index], None, None, f"the golden run has mission {golden_keys[index]!r} here"
-                    )
-                )
-                break
-            divergence = _mission_divergence(outcome.name, keys[index], missions[keys[index]], outcome.results[index])
-            if divergence is not None:
-                later = sum(
-                    1
-                    for later_index in range(index + 1, min(len(keys), len(golden_keys)))
-                    if missions[golden_keys[later_index]].head != outcome.results[later_index].receipt.head
-                )
-                if later:
-                    divergence = attrs.evolve(
-                        divergence, reason=f"{divergence.reason} (and {later} later mission(s) of this scenario differ)"
-                    )
-                found.append(divergence)
-                break
-    for name in recorded:
-        if name not in names:
-            found.append(
-                GoldenDivergence(name, None, None, None, "the scenario is in the golden file but not in the suite")
-            )
-    return tuple(found)

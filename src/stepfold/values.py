@@ -197,6 +197,13 @@ def freeze(obj: object, *, path: str = "value") -> Value:
     outside I-JSON: NaN, inf, ints beyond 2**53-1, sets, bytes, objects,
     non-str keys, lone surrogates, cycles and nesting deeper than `MAX_DEPTH`.
     Frozen input that is already valid is returned as is (no copy).
+
+    >>> freeze({"a": [1, 2]})
+    pmap({'a': pvector([1, 2])})
+    >>> freeze({"tasks": [{"due": float("nan")}]}, path="initial_state")
+    Traceback (most recent call last):
+        ...
+    stepfold.errors.InvalidValueError: initial_state.tasks[0].due: nan is not allowed (only finite numbers)
     """
     try:
         return _freeze(obj, 0, set())

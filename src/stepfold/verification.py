@@ -24,8 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import attrs
-
 from stepfold.canonical import sha256_json
 from stepfold.engine import replay, step_as_run
 from stepfold.errors import (
@@ -44,6 +42,7 @@ from stepfold.receipt import ReceiptLink, genesis_hash, input_digest, link_hash
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
 from stepfold.values import Value, values_identical
+from stepfold.verdict import DIVERGED, OK, TAMPERED, UNVERIFIABLE, VERDICTS, Mismatch, Verification
 from stepfold.workflow import StepSpec
 
 __all__ = [
@@ -55,65 +54,7 @@ __all__ = [
     "TAMPERED",
     "DIVERGED",
     "UNVERIFIABLE",
-    "describe_policy",
 ]
-
-OK = "ok"
-TAMPERED = "tampered"
-DIVERGED = "diverged"
-UNVERIFIABLE = "unverifiable"
-VERDICTS = (OK, TAMPERED, DIVERGED, UNVERIFIABLE)
-"""The verdicts `verify` gives."""
-
-
-@attrs.frozen
-class Mismatch:
-    """Where verification first failed: the step's position in the run (`index`, from 0) and its id."""
-
-    index: int
-    step_id: str
-
-    def __str__(self) -> str:
-        return f"step {self.index + 1} ({self.step_id!r})"
-
-
-@attrs.frozen
-class Verification:
-    """The verdict, how many steps checked out, the first mismatch, one sentence of reason, the policy checked, the replay.
-
-    `ok` is `verdict == "ok"`; `bool(verification)` is `ok`.
-    """
-
-    verdict: str
-    checked_steps: int
-    first_mismatch: Mismatch | None
-    reason: str
-    policy: Policy | None = None
-    """The policy the run was checked under (the recorded one; None when the document could not be read)."""
-    replayed: OrchestrationResult | None = attrs.field(default=None, repr=False)
-    """The replay's result, when the record was replayed."""
-
-    @property
-    def ok(self) -> bool:
-        """True when the verdict is "ok"."""
-        return self.verdict == OK
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-def describe_policy(policy: Policy) -> str:
-    """`at most 5 steps and 2 human steps; kinds human, runtime; any effect`, for a reason or a report."""
-    effects = (
-        "any effect"
-        if policy.allowed_effects is None
-        else "effects " + (", ".join(sorted(policy.allowed_effects)) or "none")
-    )
-    steps, humans = policy.max_steps, policy.max_human_steps
-    return (
-        f"at most {steps} step{'' if steps == 1 else 's'} and {humans} human step{'' if humans == 1 else 's'}; "
-        f"kinds {', '.join(sorted(policy.allowed_kinds))}; {effects}"
-    )
 
 
 def _verdict(
@@ -311,7 +252,7 @@ def _verify_result(
             TAMPERED,
             steps,
             None,
-            f"the run was made under policy ({describe_policy(policy)}), not the expected ({describe_policy(expected_policy)})",
+            f"the run was made under policy ({policy.describe()}), not the expected ({expected_policy.describe()})",
             policy,
         )
     if not replay:
@@ -319,7 +260,7 @@ def _verify_result(
             OK,
             steps,
             None,
-            f"chain and record of all {steps} steps intact (not replayed); policy: {describe_policy(policy)}",
+            f"chain and record of all {steps} steps intact (not replayed); policy: {policy.describe()}",
             policy,
         )
     return _replay(result, operations, policy)
@@ -408,7 +349,7 @@ def _replay(result: OrchestrationResult, operations: Mapping[str, Operation], po
         OK,
         len(recorded),
         None,
-        f"all {len(recorded)} steps verified: chain intact, states match, replay identical; policy: {describe_policy(policy)}",
+        f"all {len(recorded)} steps verified: chain intact, states match, replay identical; policy: {policy.describe()}",
         policy,
         replayed,
     )

@@ -24,7 +24,8 @@ from stepfold.registry import operations_for
 from stepfold.result import OrchestrationResult
 from stepfold.signing import Signature, SigningError, generate_key, load_public_key, public_key_hex, signature_valid
 from stepfold.store import MIN_PREFIX, SQLiteStore
-from stepfold.verification import OK, TAMPERED, Verification, verify
+from stepfold.verdict import OK, TAMPERED, Verification
+from stepfold.verification import verify
 from stepfold.workflow import WorkflowDefinition
 
 __all__ = ["command_verify", "command_keygen", "verdict_exit_code"]

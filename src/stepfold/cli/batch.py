@@ -8,12 +8,13 @@ import sys
 import time
 from typing import TextIO
 
+from stepfold.batch import CallError, run_as_completed
 from stepfold.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_SUSPENDED, open_store
 from stepfold.cli.jsonio import UsageError, decode_json, read_bytes
 from stepfold.cli.render import short, table
 from stepfold.errors import StepfoldError, StoreError
-from stepfold.executors import CallError, MissionCall, run_as_completed
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED
+from stepfold.mission_call import MissionCall
 
 __all__ = ["command_batch", "Progress"]
 

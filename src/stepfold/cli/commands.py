@@ -71,6 +71,10 @@ class LazyStore:
         """`SQLiteStore.save`."""
         return self.store.save(result, resumed_from=resumed_from, fork=fork)
 
+    def continuation(self, run_id: str) -> str | None:
+        """`SQLiteStore.continuation`."""
+        return self.store.continuation(run_id)
+
     def close(self) -> None:
         """Close the store if it was opened."""
         if self._store is not None:

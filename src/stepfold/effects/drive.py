@@ -33,6 +33,10 @@ class RunSink(Protocol):
         """Save the result (which continues the run `resumed_from`, if given); return its run id."""
         ...
 
+    def continuation(self, run_id: str) -> str | None:
+        """The run that resumed the saved run `run_id`, or None."""
+        ...
+
 
 def _effects_table(effects: object) -> dict[str, Effect]:
     if not isinstance(effects, Mapping):
@@ -86,8 +90,10 @@ def drive(
     backoff and timeout from its `Effect`), resumes with the outcome and, when
     `store` is given, saves the result (the run waiting for the effect is
     saved before it is performed, and each continuation after, linked to the
-    run it resumed). Continuing a stored result is its one continuation
-    unless `fork`; a fresh run may re-drive positions other runs reached.
+    run it resumed; the result returned is saved too). Continuing a stored
+    result is its one continuation unless `fork` (`AlreadyResumedError`
+    before anything is performed otherwise); a fresh run may re-drive
+    positions other runs reached.
     Returns when the run completes, fails, or waits for a person. A
     handler's failure is a failed outcome, never an exception out of `drive`.
 
@@ -118,12 +124,25 @@ def drive(
         call = next_call(result)
         if store is not None:
             store.save(result)  # recorded before the effect is performed: a crash leaves a run to resume
+            _refuse_a_second_continuation(store, result.run_id, fork=fork or fresh)
         outcome = perform(table[call.effect], call, sleep=sleep)
         continued = resume(result, {call.step_id: outcome}, policy=ran_under, operations=operations)
         if store is not None:
             _save_continuation(store, continued, result.run_id, fork=fork, fresh=fresh)
         result = continued
+    if store is not None:
+        store.save(result)
     return result
+
+
+def _refuse_a_second_continuation(store: RunSink, run_id: str, *, fork: bool) -> None:
+    """Before performing an effect for a stored run: refuse when the run was already continued (unless `fork`)."""
+    other = store.continuation(run_id)
+    if other is not None and not fork:
+        raise AlreadyResumedError(
+            f"run {run_id[:12]} was already resumed: its continuation is {other[:12]}; "
+            "drive that run instead, or fork this one (fork=True) to continue it differently; nothing was performed"
+        )
 
 
 def _save_continuation(

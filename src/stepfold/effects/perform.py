@@ -89,7 +89,10 @@ def _within(timeout: float, effect: Effect, call: EffectCall) -> object:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or "(no message)"
+    try:
+        text = " ".join(str(exc).split()) or "(no message)"
+    except Exception:  # an exception whose message cannot be printed still makes a failed outcome
+        text = f"(a {type(exc).__name__} whose message cannot be printed)"
     if len(text) > MAX_ERROR_MESSAGE:
         text = f"{text[:MAX_ERROR_MESSAGE]}… ({len(text) - MAX_ERROR_MESSAGE} more characters)"
     return text

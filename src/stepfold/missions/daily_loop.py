@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
-import re
-
 from stepfold.errors import InvalidValueError
 from stepfold.missions.base import Mission, int_param, param
-from stepfold.operations.daily import DEFAULT_MAX_PRIORITIES
+from stepfold.operations.daily import DEFAULT_MAX_PRIORITIES, read_day
 from stepfold.values import Params
 from stepfold.workflow import HUMAN, RUNTIME, StepSpec, WorkflowDefinition
 
@@ -16,20 +13,14 @@ __all__ = ["DAILY_LOOP", "build_daily_loop", "CONFIRM_STEP"]
 CONFIRM_STEP = "daily-confirm-priorities"
 """The id of the daily loop's human step."""
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-
 
 def _date(params: Params) -> str | None:
     value = param(params, "date", None)
     if value is None:
         return None
-    if isinstance(value, str) and _DATE.match(value):
-        try:
-            datetime.date.fromisoformat(value)
-            return value
-        except ValueError:
-            pass
-    raise InvalidValueError(f'params.date: expected a date "YYYY-MM-DD", got {value!r}')
+    if read_day(value) is None:
+        raise InvalidValueError(f'params.date: expected a date "YYYY-MM-DD", got {value!r}')
+    return str(value)
 
 
 def build_daily_loop(params: Params) -> WorkflowDefinition:

@@ -28,6 +28,7 @@ __all__ = [
     "confirm_priorities",
     "log_summary",
     "parse_date",
+    "read_day",
     "DEFAULT_MAX_PRIORITIES",
 ]
 
@@ -37,14 +38,22 @@ DEFAULT_MAX_PRIORITIES = 3
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
-def parse_date(value: object, where: str) -> datetime.date:
-    """A "YYYY-MM-DD" string as a date; `OperationError` naming `where` otherwise."""
+def read_day(value: object) -> datetime.date | None:
+    """A "YYYY-MM-DD" string as the date it names, or None for anything else (the one reader of days)."""
     if isinstance(value, str) and _DATE.match(value):
         try:
             return datetime.date.fromisoformat(value)
         except ValueError:
-            pass
-    raise OperationError(f'{where}: expected a date "YYYY-MM-DD", got {describe(value)}')
+            return None
+    return None
+
+
+def parse_date(value: object, where: str) -> datetime.date:
+    """A "YYYY-MM-DD" string as a date; `OperationError` naming `where` otherwise."""
+    day = read_day(value)
+    if day is None:
+        raise OperationError(f'{where}: expected a date "YYYY-MM-DD", got {describe(value)}')
+    return day
 
 
 @attrs.frozen

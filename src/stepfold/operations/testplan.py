@@ -6,22 +6,16 @@ whatever results a shell has written into `state["tests"]["results"]`.
 
 from __future__ import annotations
 
-from pyrsistent import PMap, PVector, pmap
+from pyrsistent import PMap, PVector
 
 from stepfold.errors import OperationError
 from stepfold.operations.base import argument, describe, str_argument
+from stepfold.operations.testrun import tests_record
 from stepfold.state import State
 from stepfold.values import Value
 from stepfold.workflow import StepSpec
 
 __all__ = ["discover_tests", "plan_test_execution", "report_tests"]
-
-
-def _tests(state: State) -> PMap[str, Value]:
-    value = state.get("tests", pmap())
-    if not isinstance(value, PMap):
-        raise OperationError(f"state.tests: expected a mapping, got {describe(value)}")
-    return value
 
 
 def discover_tests(state: State, step: StepSpec) -> State:
@@ -35,7 +29,7 @@ def discover_tests(state: State, step: StepSpec) -> State:
 
 def plan_test_execution(state: State, step: StepSpec) -> State:
     """`tests.command`: the argv a shell should run for the discovered paths."""
-    tests = _tests(state)
+    tests = tests_record(state)
     paths = tests.get("paths")
     if not isinstance(paths, PVector):
         raise OperationError("state.tests.paths: missing; run tests.discover first")
@@ -47,7 +41,7 @@ def plan_test_execution(state: State, step: StepSpec) -> State:
 
 def report_tests(state: State, step: StepSpec) -> State:
     """`tests.report`: "planned" until a shell records `tests.results`, then passed/failed from them."""
-    tests = _tests(state)
+    tests = tests_record(state)
     results = tests.get("results")
     if results is None:
         report: dict[str, Value] = {"status": "planned"}

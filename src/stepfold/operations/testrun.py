@@ -17,13 +17,14 @@ from stepfold.state import State
 from stepfold.values import Value
 from stepfold.workflow import StepSpec
 
-__all__ = ["record_discovery", "record_run", "report_run", "COUNTS"]
+__all__ = ["record_discovery", "record_run", "report_run", "tests_record", "COUNTS"]
 
 COUNTS = ("passed", "failed", "errors", "skipped")
 """The counts `tests.run` records from the runner's JUnit XML (null when the runner writes none)."""
 
 
-def _tests(state: State) -> PMap[str, Value]:
+def tests_record(state: State) -> PMap[str, Value]:
+    """`state["tests"]` (an empty mapping when absent); `OperationError` when it is not a mapping."""
     value = state.get("tests", pmap())
     if not isinstance(value, PMap):
         raise OperationError(f"state.tests: expected a mapping, got {describe(value)}")
@@ -56,12 +57,12 @@ def record_run(state: State, step: StepSpec) -> State:
         raise OperationError(f"the test run must be a mapping with an int 'exit_code', got {describe(run)}")
     for name in COUNTS:
         _count(run, name)
-    return state.set("tests", _tests(state).set("run", run))
+    return state.set("tests", tests_record(state).set("run", run))
 
 
 def report_run(state: State, step: StepSpec) -> State:
     """`tests.report = {"status": "passed", ...counts}` when the run passed (exit code 0, no failures or errors); else the step fails."""
-    tests = _tests(state)
+    tests = tests_record(state)
     run = tests.get("run")
     if not isinstance(run, PMap):
         raise OperationError("state.tests.run: missing; tests-execute records the test run first")

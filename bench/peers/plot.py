@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bench.peers import Report
+    from bench.peers.__main__ import Report
 
 __all__ = ["write_plots"]
 

@@ -38,7 +38,7 @@ __all__ = [
     "plans_for",
 ]
 
-DAILY_STATE_PATH: Final = Path(__file__).resolve().parent.parent / "examples" / "daily_state.json"
+DAILY_STATE_PATH: Final = Path(__file__).resolve().parents[2] / "examples" / "daily_state.json"
 DAILY_DATE: Final = "2026-11-24"
 DAILY_INPUT: Final[Mapping[str, object]] = {"approved": True}
 

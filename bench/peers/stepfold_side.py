@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import stepfold
-from bench.peers_common import (
+from bench.peers.common import (
     DAILY_DATE,
     DAILY_INPUT,
     Capability,

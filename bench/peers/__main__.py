@@ -2,17 +2,17 @@
 
 Run from the repository root (`make bench-peers` installs the `[bench]` extra first)::
 
-    .venv/bin/python bench/peers.py            # full run (~10-12 min on 2 cores, most of it Burr's long run)
-    .venv/bin/python bench/peers.py --quick    # smoke run (~1.5 min), writes peers-quick* files (not committed)
+    .venv/bin/python -m bench.peers            # full run (~10-12 min on 2 cores, most of it Burr's long run)
+    .venv/bin/python -m bench.peers --quick    # smoke run (~1.5 min), writes peers-quick* files (not committed)
 
-The same work for every system (`bench/peers_common.py`): a 4-step run
+The same work for every system (`bench/peers/common.py`): a 4-step run
 (`set` one record, `increment` a counter, `merge` three keys, `append` to a
 log) over a state of S records, S in {10, 1k, 10k, 100k}, each run writing
 different values, every intermediate state kept the way the system keeps
 history (stepfold: the lineage; Burr: a state persister; LangGraph: its
 checkpointer). How each system is used, and why, is in its module's
-docstring (`bench/peers_stepfold.py`, `bench/peers_burr.py`,
-`bench/peers_langgraph.py`).
+docstring (`bench/peers/stepfold_side.py`, `bench/peers/burr_side.py`,
+`bench/peers/langgraph_side.py`).
 
 Measured, in this order:
 
@@ -63,11 +63,13 @@ from typing import Final
 import attrs
 
 if __package__ in (None, ""):  # run as a script: make the `bench` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import peers_burr, peers_langgraph, peers_plot  # noqa: E402
 from bench.measure import Goal, package_versions  # noqa: E402
-from bench.peers_common import (  # noqa: E402
+from bench.peers import burr_side as peers_burr  # noqa: E402
+from bench.peers import langgraph_side as peers_langgraph  # noqa: E402
+from bench.peers import plot as peers_plot  # noqa: E402
+from bench.peers.common import (  # noqa: E402
     Capability,
     RunSummary,
     Side,
@@ -78,9 +80,9 @@ from bench.peers_common import (  # noqa: E402
     plan_for,
     plans_for,
 )
-from bench.peers_stepfold import StepfoldSide, initial_state  # noqa: E402
+from bench.peers.stepfold_side import StepfoldSide, initial_state  # noqa: E402
 
-RESULTS_DIR: Final = Path(__file__).resolve().parent / "results"
+RESULTS_DIR: Final = Path(__file__).resolve().parents[1] / "results"
 SIZES: Final = (10, 1_000, 10_000, 100_000)
 GOAL_SIZE: Final = 10_000
 GOAL_SPEEDUP: Final = 10.0
@@ -918,7 +920,7 @@ def write_json(report: Report, plots: Sequence[str]) -> None:
     document = {
         "benchmark": "stepfold vs Apache Burr vs LangGraph",
         "mode": config.mode,
-        "command": "make bench-peers" if config.mode == "full" else ".venv/bin/python bench/peers.py --quick",
+        "command": "make bench-peers" if config.mode == "full" else ".venv/bin/python -m bench.peers --quick",
         "environment": {**report.env, "packages": dict(report.versions)},
         "settings": dict(SETTINGS),
         "config": {
@@ -1001,7 +1003,7 @@ def load_sides() -> list[Side]:
     ]
     if missing:
         raise SystemExit(
-            f"bench/peers.py needs {', '.join(missing)}: install the extra with "
+            f"bench/peers needs {', '.join(missing)}: install the extra with "
             "`.venv/bin/pip install -e '.[bench]'` (or run `make bench-peers`)"
         )
     return [StepfoldSide(), peers_burr.BurrSide(), peers_langgraph.LangGraphSide()]

@@ -34,7 +34,7 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypedDict
 
-from bench.peers_common import (
+from bench.peers.common import (
     DAILY_DATE,
     DAILY_INPUT,
     Capability,

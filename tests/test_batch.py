@@ -1,4 +1,4 @@
-"""`run_many` and `run_as_completed`: the same results, in call order, whatever the executor (Dask included)."""
+"""`stepfold.batch` (`run_many`, `run_as_completed`) and the worker protocol: the same results whatever the executor (Dask included)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from pyrsistent import PMap
 
 from stepfold import MISSION_REGISTRY, ExecutionContext, Mission, StepSpec, WorkflowDefinition, run_mission
-from stepfold.executors import BatchError, CallError, MissionCall, Outcome, run_as_completed, run_many
+from stepfold.batch import BatchError, CallError, Outcome, run_as_completed, run_many
+from stepfold.mission_call import MissionCall
 from stepfold.suite import Scenario, Suite, run_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,67 +55,6 @@ def documents(outcomes: Sequence[Outcome]) -> list[dict[str, object]]:
 def expected() -> list[dict[str, object]]:
     """What running MIXED here, one call after another, gives."""
     return documents(run_many(MIXED, errors="return"))
-
-
-@pytest.fixture
-def registry_restored() -> Iterator[None]:
-    before = dict(MISSION_REGISTRY)
-    yield
-    MISSION_REGISTRY.clear()
-    MISSION_REGISTRY.update(before)
-
-
-# MissionCall ------------------------------------------------------------------
-
-
-def test_mission_call_freezes_its_inputs_at_the_boundary() -> None:
-    params: dict[str, object] = {"date": "2026-11-24", "tags": ["a"]}
-    call = MissionCall("daily_loop", params, {"tasks": []}, APPROVE)
-    params["date"] = "changed"
-    assert call.params["date"] == "2026-11-24"
-    assert isinstance(call.params, PMap) and isinstance(call.state, PMap) and isinstance(call.inputs, PMap)
-    assert call == MissionCall("daily_loop", {"tags": ["a"], "date": "2026-11-24"}, {"tasks": []}, APPROVE)
-
-
-@pytest.mark.parametrize(
-    ("arguments", "message"),
-    [
-        (("daily_loop", {}, {"tasks": [{"due": float("nan")}]}), "state.tasks[0].due: nan is not allowed"),
-        (("echo", {"n": 2**60}), "params.n: integer"),
-        (("echo", {}, {}, {"step": {1, 2}}), "inputs.step"),
-        (("",), "mission: expected a non-empty mission name"),
-    ],
-)
-def test_mission_call_refuses_values_outside_the_domain_naming_the_path(
-    arguments: tuple[object, ...], message: str
-) -> None:
-    with pytest.raises(ValueError) as caught:
-        MissionCall(*arguments)
-    assert message in str(caught.value)
-
-
-def test_mission_call_round_trips_through_plain_json() -> None:
-    call = MissionCall("daily_loop", {"date": "2026-11-24"}, DAILY_STATE, APPROVE)
-    assert MissionCall.from_dict(json.loads(json.dumps(call.to_dict()))) == call
-    assert MissionCall.from_dict({"mission": "echo"}) == MissionCall("echo")
-
-
-@pytest.mark.parametrize(
-    ("document", "message"),
-    [
-        ({"mission": "echo", "stat": {}}, "unexpected keys ['stat']"),
-        ({"params": {}}, '"mission" is missing'),
-        ([1], "expected an object, got list"),
-        ({"mission": "echo", "params": [1]}, "params: expected a mapping"),
-    ],
-)
-def test_mission_call_from_dict_names_what_is_wrong(document: object, message: str) -> None:
-    with pytest.raises(ValueError) as caught:
-        MissionCall.from_dict(document)
-    assert message in str(caught.value)
-
-
-# In-process ---------------------------------------------------------------------
 
 
 def test_results_come_in_call_order_and_equal_run_mission() -> None:

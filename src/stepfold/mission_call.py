@@ -1,0 +1,68 @@
+"""`MissionCall`: one mission to run by name, with its params, initial state and inputs, all frozen; plain JSON both ways."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from stepfold.errors import InvalidDocumentError, InvalidValueError
+from stepfold.fields import read_field, read_record
+from stepfold.messages import brief_repr
+from stepfold.values import Params, freeze_map, freeze_params, thaw
+
+__all__ = ["MissionCall", "CALL_KEYS"]
+
+CALL_KEYS = ("mission", "params", "state", "inputs")
+"""The keys of a call's document; all but `mission` optional."""
+
+
+def _mission_name(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidValueError(f"mission: expected a non-empty mission name, got {brief_repr(value)}")
+    return value
+
+
+def _freeze_state(value: object) -> Params:
+    return freeze_map({} if value is None else value, path="state")
+
+
+def _freeze_inputs(value: object) -> Params:
+    return freeze_map({} if value is None else value, path="inputs")
+
+
+@attrs.frozen
+class MissionCall:
+    """One mission to run: its registered name, params, initial state and inputs (all frozen on construction).
+
+    Values outside the I-JSON domain raise `InvalidValueError` naming the
+    path (`state.tasks[3].due: nan is not allowed`); whether the mission
+    exists, and accepts these params and inputs, is decided when it runs.
+    """
+
+    mission: str = attrs.field(converter=_mission_name)
+    params: Params = attrs.field(factory=dict, converter=freeze_params)
+    state: Params = attrs.field(factory=dict, converter=_freeze_state)
+    inputs: Params = attrs.field(factory=dict, converter=_freeze_inputs)
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON data: `{"inputs", "mission", "params", "state"}`, keys sorted at every level."""
+        return {
+            "inputs": thaw(self.inputs),
+            "mission": self.mission,
+            "params": thaw(self.params),
+            "state": thaw(self.state),
+        }
+
+    @classmethod
+    def from_dict(cls, document: object) -> MissionCall:
+        """The call a `{"mission", "params"?, "state"?, "inputs"?}` object describes; other keys are refused.
+
+        A document that is not one raises `InvalidDocumentError` (an `InvalidValueError`) naming the field.
+        """
+        call: Mapping[str, object] = read_record(document, "call", CALL_KEYS)
+        try:
+            read_field(call, "call", "mission")
+        except InvalidDocumentError:
+            raise InvalidDocumentError("call.mission: missing (the name of a registered mission)") from None
+        return cls(call["mission"], call.get("params"), call.get("state"), call.get("inputs"))

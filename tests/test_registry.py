@@ -1,0 +1,170 @@
+"""`MISSION_REGISTRY`, `register_mission`, `run_mission` and the `Mission` helpers: missions by name, looked up at call time."""
+
+from __future__ import annotations
+
+import pytest
+from pyrsistent import pmap
+
+import stepfold
+import stepfold.builder
+import stepfold.engine
+import stepfold.registry
+from stepfold import (
+    DEFAULT_OPERATIONS,
+    AntiFailurePlanningError,
+    EnvelopeViolation,
+    ExecutionContext,
+    InvalidValueError,
+    Mission,
+    MissionSpec,
+    Params,
+    Policy,
+    State,
+    StepfoldError,
+    StepSpec,
+    UnknownMissionError,
+    WorkflowDefinition,
+    build_workflow,
+    register_mission,
+    run_mission,
+    run_workflow,
+    thaw,
+)
+from stepfold.missions.base import param
+from stepfold.registry import MISSION_REGISTRY, mission_operations
+from tests.helpers import plain, six_noops
+
+
+def greet(state: State, step: StepSpec) -> State:
+    """A user's own operation: greet `payload["name"]`."""
+    return state.set("greeting", f"hello {step.payload['name']}")
+
+
+def build_greeting(params: Params) -> WorkflowDefinition:
+    """A user's own mission: one step running the user's own `greet` operation."""
+    name = params.get("name", "world")
+    return WorkflowDefinition(id="greeting", steps=[StepSpec("greet", "runtime", {"operation": "greet", "name": name})])
+
+
+def test_run_mission_refuses_a_builder_beyond_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(stepfold.registry.MISSION_REGISTRY, "big", six_noops)
+    with pytest.raises(AntiFailurePlanningError):
+        run_mission("big", ExecutionContext())
+
+
+def test_mission_registry_is_one_plain_dict() -> None:
+    assert type(MISSION_REGISTRY) is dict
+    assert stepfold.MISSION_REGISTRY is MISSION_REGISTRY
+    assert {"daily_loop", "echo", "run_tests"} <= set(MISSION_REGISTRY)
+
+
+def test_run_mission_reads_the_registry_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    def replacement(params: Params) -> WorkflowDefinition:
+        return WorkflowDefinition(
+            id="echo", steps=[StepSpec("stub", "runtime", {"operation": "set", "key": "stubbed", "value": True})]
+        )
+
+    monkeypatch.setitem(MISSION_REGISTRY, "echo", replacement)
+    result = run_mission("echo", ExecutionContext(), {"payload_key": "x"})
+    assert plain(result) == {"stubbed": True}
+    assert [step.id for step in result.executed_steps] == ["stub"]
+    assert thaw(result.workflow.metadata["params"]) == {"payload_key": "x"}
+
+
+def test_run_mission_unknown_name_lists_the_available_names() -> None:
+    with pytest.raises(UnknownMissionError) as caught:
+        run_mission("nope", ExecutionContext())
+    assert isinstance(caught.value, LookupError)
+    assert isinstance(caught.value, StepfoldError)
+    message = str(caught.value)
+    assert "nope" in message
+    for name in MISSION_REGISTRY:
+        assert name in message
+
+
+def test_unknown_mission_error_lists_names_added_at_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(MISSION_REGISTRY, "zz_extra", six_noops)
+    with pytest.raises(UnknownMissionError, match="zz_extra"):
+        run_mission("nope", ExecutionContext())
+
+
+def test_register_mission_adds_a_mission_with_its_own_operation() -> None:
+    assert "greeting" not in MISSION_REGISTRY
+    try:
+        register_mission("greeting", build_greeting, operations={"greet": greet})
+        assert "greeting" in MISSION_REGISTRY
+        result = run_mission("greeting", ExecutionContext(initial_state={"a": 1}), {"name": "ada"})
+        assert plain(result) == {"a": 1, "greeting": "hello ada"}
+        assert thaw(result.workflow.metadata["params"]) == {"name": "ada"}
+        # The mission's operation is the mission's, not a global one.
+        assert "greet" not in DEFAULT_OPERATIONS
+        with pytest.raises(EnvelopeViolation, match="greet"):
+            run_workflow(build_workflow(MissionSpec("greeting")), ExecutionContext())
+        with pytest.raises(InvalidValueError, match="greeting"):
+            register_mission("greeting", build_greeting)
+    finally:
+        MISSION_REGISTRY.pop("greeting", None)
+    assert "greeting" not in MISSION_REGISTRY
+    with pytest.raises(UnknownMissionError):
+        run_mission("greeting", ExecutionContext())
+
+
+def test_param_names_a_missing_required_param() -> None:
+    assert param(pmap({"a": 1}), "a") == 1
+    assert param(pmap(), "a", None) is None
+    with pytest.raises(InvalidValueError) as info:
+        param(pmap(), "a")
+    assert str(info.value) == "params.a: missing"
+
+
+@pytest.mark.parametrize(
+    ("operations", "message"),
+    [
+        (3, "operations: expected a mapping of names to operations, got int"),
+        ({"op": 3}, "operations['op']: expected a callable under a string name"),
+        ({1: greet}, "operations[1]: expected a callable under a string name"),
+    ],
+)
+def test_a_mission_refuses_operations_that_are_not_callables_by_name(operations: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        Mission(build_greeting, operations)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("name", "builder", "message"),
+    [
+        ("", build_greeting, "mission name: expected a non-empty string, got ''"),
+        (3, build_greeting, "mission name: expected a non-empty string, got 3"),
+        ("greeting", "not callable", "mission 'greeting': builder must be callable, got str"),
+    ],
+)
+def test_register_mission_refuses_a_bad_name_or_builder(name: object, builder: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        register_mission(name, builder)  # type: ignore[arg-type]
+    assert str(info.value) == message
+    assert "" not in MISSION_REGISTRY and "greeting" not in MISSION_REGISTRY
+
+
+def test_register_mission_keeps_the_operations_a_mission_brings() -> None:
+    try:
+        registered = register_mission("greeting", Mission(build_greeting, {"greet": greet}))
+        assert registered.operations == {"greet": greet}
+        assert mission_operations("greeting")["greet"] is greet
+        result = run_mission("greeting", ExecutionContext(), {"name": "ada"})
+        assert plain(result) == {"greeting": "hello ada"}
+    finally:
+        MISSION_REGISTRY.pop("greeting", None)
+
+
+def test_run_mission_runs_with_the_operations_and_policy_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    def build_batch(params: Params) -> WorkflowDefinition:
+        return WorkflowDefinition(
+            id="batch", steps=[StepSpec(f"s{i}", "batch", {"operation": "greet", "name": "x"}) for i in range(6)]
+        )
+
+    monkeypatch.setitem(MISSION_REGISTRY, "batch", build_batch)
+    policy = Policy(max_steps=6, allowed_kinds={"batch"})
+    result = run_mission("batch", ExecutionContext(), policy=policy, operations=DEFAULT_OPERATIONS.set("greet", greet))
+    assert plain(result) == {"greeting": "hello x"}
+    assert len(result.executed_steps) == 6
