@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
+import json
+import multiprocessing
+import re
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import stepfold.store as store_module
 from stepfold import (
+    AlreadyResumedError,
     ExecutionContext,
+    InvalidValueError,
     OrchestrationResult,
     Receipt,
     State,
     StepSpec,
+    TamperedRunError,
     WorkflowDefinition,
+    failed_outcome,
+    fork,
+    ok_outcome,
     resume,
     run_mission,
     run_workflow,
     verify,
 )
-from stepfold.errors import RunNotFoundError, StoreError
-from stepfold.store import SQLiteStore, schema
+from stepfold.errors import RunNotFoundError, StepfoldError, StoreError
+from stepfold.store import RunSummary, SQLiteStore, schema
 from stepfold.store.states import pack
+from tests.test_cli_audit import APPROVE, SCRIPT, daily, one_error_line, refused, stepfold
+from tests.test_verification import DECISION, _input_for, decided, forged, policed_runs
 
 
 def _workflow(run: int) -> WorkflowDefinition:
@@ -275,3 +289,294 @@ def test_a_damaged_state_is_reported_not_returned(tmp_path: Path) -> None:
     connection.close()
     with SQLiteStore(path) as store, pytest.raises(StoreError, match="stored data is corrupt"):
         store.load(run_id)
+
+
+# The store is part of the trust (DESIGN.md, "Verification you can rely on") ------------------------
+
+
+def _sql(path: Path, statement: str, *parameters: object) -> None:
+    connection = sqlite3.connect(path)
+    connection.execute(statement, parameters)
+    connection.commit()
+    connection.close()
+
+
+def _run_ids(path: Path) -> list[str]:
+    with SQLiteStore(path, readonly=True, create=False) as store:
+        return [summary.run_id for summary in store.runs()]
+
+
+def test_store_returns_only_the_run_its_id_names(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    with SQLiteStore(path) as store:
+        real = store.save(run_workflow(_workflow(1), ExecutionContext(initial_state=_state(3), inputs={"ask": 1})))
+    _sql(path, "UPDATE runs SET run_id = ? WHERE run_id = ?", "0" * 64, real)
+    with SQLiteStore(path, readonly=True, create=False) as store:
+        with pytest.raises(TamperedRunError, match="run 000000000000 is not the run its id names: the chain is intact"):
+            store.load("000000000000")
+        with pytest.raises(RunNotFoundError):
+            store.load(real)
+        assert [summary.run_id for summary in store.runs()] == ["0" * 64]  # listed, never returned
+    code, out, err = stepfold("verify", "000000000000", "--store", path)
+    assert (code, err) == (1, "")
+    assert out.startswith(f"TAMPERED  {'0' * 64}: ") and "is not the run its id names" in out
+    assert "is not the run its id names" in refused(stepfold("show", "000000000000", "--store", path))
+
+    # A consistent forgery (the person's decision changed, the chain recomputed) put in the genuine run's row.
+    path = tmp_path / "forged.db"
+    genuine = decided(True, sign_off=False)
+    forgery = OrchestrationResult.from_dict(forged(genuine.to_dict(), "decide", {"approved": False}))
+    assert verify(forgery).ok and forgery.final_state.to_dict()["decision"] == {"approved": False}
+    with SQLiteStore(path) as store:
+        genuine_id, forged_id = store.save(genuine), store.save(forgery)
+    _sql(path, "DELETE FROM runs WHERE run_id = ?", genuine_id)
+    _sql(path, "UPDATE runs SET run_id = ? WHERE run_id = ?", genuine_id, forged_id)
+    for readonly in (True, False):
+        with SQLiteStore(path, readonly=readonly, create=False) as store:
+            with pytest.raises(TamperedRunError, match=f"run {genuine_id[:12]} is not the run its id names"):
+                store.load(genuine_id)
+    for command in (["show", genuine_id], ["export", genuine_id], ["resume", genuine_id, "--input", "sign-off=1"]):
+        assert "is not the run its id names" in refused(stepfold(*command, "--store", path)), command
+    code, out, _ = stepfold("verify", genuine_id, "--store", path)
+    assert code == 1 and out.startswith(f"TAMPERED  {genuine_id}: ")
+    assert stepfold("verify", "--all", "--store", path)[0] == 1
+    assert _run_ids(path) == [genuine_id]  # the refused resume saved nothing
+
+
+def _racer(index: int) -> OrchestrationResult:
+    steps = [StepSpec("who", "runtime", {"operation": "set", "key": "who", "value": index})]
+    return run_workflow(WorkflowDefinition(id="racer", steps=steps))
+
+
+def _save_at_the_signal(path: str, index: int, start: Any, ids: Any) -> None:
+    """In a child process: build a run, wait for every racer to be ready, then open the (new) store and save it."""
+    result = _racer(index)
+    start.wait()
+    with SQLiteStore(path) as store:
+        ids.put(store.save(result))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="forks its racers")
+def test_concurrent_creation_of_a_new_store_loses_no_run(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")  # racers that start in a millisecond, not an import apart
+    for racers in range(4, 9):
+        path = tmp_path / f"new-{racers}.db"
+        start, ids = context.Barrier(racers), context.Queue()
+        processes = [
+            context.Process(target=_save_at_the_signal, args=(str(path), index, start, ids)) for index in range(racers)
+        ]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=60)
+        assert [process.exitcode for process in processes] == [0] * racers
+        reported = {ids.get(timeout=5) for _ in range(racers)}
+        expected = {_racer(index).run_id for index in range(racers)}
+        assert reported == expected
+        assert set(_run_ids(path)) == expected and len(_run_ids(path)) == racers
+        with SQLiteStore(path, readonly=True, create=False) as store:
+            assert all(store.load(run_id).status == "completed" for run_id in expected)
+
+    for attempt in range(4):  # two `stepfold run` racing to create the store named by --store
+        folder = tmp_path / f"cli-{attempt}"
+        folder.mkdir()
+        commands = [
+            [str(SCRIPT), "run", "echo", "--params", json.dumps({"racer": n}), "--store", "new.db", "--json"]
+            for n in range(2)
+        ]
+        runs = [
+            subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for command in commands
+        ]
+        answers = [run.communicate(timeout=60) for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], answers
+        assert sorted(_run_ids(folder / "new.db")) == sorted(json.loads(out)["run_id"] for out, _ in answers)
+
+
+def test_a_suspended_run_is_resumed_at_most_once(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    suspended = decided(True, sign_off=False)
+    with SQLiteStore(path) as store:
+        waiting = store.save(suspended)
+        first = store.save(resume(suspended, {"sign-off": "yes"}), resumed_from=waiting)
+        assert store.save(resume(suspended, {"sign-off": "yes"}), resumed_from=waiting) == first  # the same: a no-op
+        other = resume(suspended, {"sign-off": "no"})
+        for _ in range(2):
+            with pytest.raises(
+                AlreadyResumedError,
+                match=f"run {waiting[:12]} was already resumed: its continuation is {first[:12]}",
+            ):
+                store.save(other, resumed_from=waiting)
+        assert other.run_id not in [summary.run_id for summary in store.runs()]
+        fork_id = store.save(other, resumed_from=waiting, fork=True)
+        assert store.continuation(waiting) == first
+        summaries = {summary.run_id: summary for summary in store.runs()}
+    assert summaries[waiting] == RunSummary(waiting, "payout", "suspended", "sign-off", 3, None, first, False)
+    assert summaries[waiting].resumed
+    assert (summaries[first].resumed_from, summaries[first].forked, summaries[first].resumed) == (waiting, False, False)
+    assert (summaries[fork_id].resumed_from, summaries[fork_id].forked) == (waiting, True)
+
+    # The command line: a second resume is refused with one line naming the continuation; --fork continues.
+    path = tmp_path / "cli.db"
+    run_id = daily(path)
+    code, out, err = stepfold("resume", run_id, "--input", APPROVE, "--store", path, "--json")
+    assert code == 0, err
+    continuation = json.loads(out)["run_id"]
+    line = refused(
+        stepfold("resume", run_id, "--input", 'daily-confirm-priorities={"approved": false}', "--store", path)
+    )
+    assert f"run {run_id[:12]} was already resumed: its continuation is {continuation[:12]}" in line
+    code, out, err = stepfold(
+        "resume", run_id, "--fork", "--input", 'daily-confirm-priorities={"approved": false}', "--store", path, "--json"
+    )
+    assert code == 0, err
+    forked_id = json.loads(out)["run_id"]
+    code, out, _ = stepfold("runs", "--store", path)
+    assert code == 0
+    rows = [re.split(r"\s{2,}", line.strip()) for line in out.splitlines()[1:]]
+    assert rows == [
+        [run_id[:12], "daily_loop", "resumed", "2", "daily-confirm-priorities", f"continued by {continuation[:12]}"],
+        [continuation[:12], "daily_loop", "completed", "4", f"resumes {run_id[:12]}"],
+        [forked_id[:12], "daily_loop", "completed", "4", f"forked from {run_id[:12]}"],
+    ]
+
+    # Two `stepfold resume` of one run at once, with different inputs: exactly one wins.
+    decisions = ['{"approved": true}', '{"priorities": []}']
+    for attempt in range(3):
+        folder = tmp_path / f"race-{attempt}"
+        folder.mkdir()
+        run_id = daily(folder / "stepfold.db")
+        processes = [
+            subprocess.Popen(
+                [str(SCRIPT), "resume", run_id, "--input", f"daily-confirm-priorities={decision}", "--json"],
+                cwd=folder,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for decision in decisions
+        ]
+        answers = [process.communicate(timeout=60) for process in processes]
+        codes = sorted(process.returncode for process in processes)
+        assert codes == [0, 2], answers
+        (winner,) = [json.loads(out)["run_id"] for out, _ in answers if out]
+        (loser,) = [err for out, err in answers if not out]
+        assert f"run {run_id[:12]} was already resumed: its continuation is {winner[:12]}" in one_error_line(loser)
+        assert sorted(_run_ids(folder / "stepfold.db")) == sorted([run_id, winner])
+
+
+@st.composite
+def _forkable(draw: st.DrawFn) -> tuple[OrchestrationResult, str, object]:
+    """A run (all its inputs given up front, or resumed) and one of its human or effect steps it reached, with a new input."""
+    result = draw(policed_runs())
+    reached = [
+        step
+        for index, step in enumerate(result.workflow.steps)
+        if step.takes_input
+        and (
+            index < len(result.lineage.entries) or (index == len(result.lineage.entries) and result.status != "failed")
+        )
+    ]
+    assume(reached)
+    step = draw(st.sampled_from(reached))
+    return result, step.id, draw(_input_for(step))
+
+
+@given(_forkable())
+def test_fork_then_resume_equals_a_fresh_run_with_those_inputs(case: tuple[OrchestrationResult, str, object]) -> None:
+    result, step_id, new_input = case
+    position = {step.id: index for index, step in enumerate(result.workflow.steps)}
+    earlier = {key: value for key, value in result.context.inputs.items() if position[key] < position[step_id]}
+    context = ExecutionContext(result.lineage.initial_state, earlier, result.context.metadata)
+    branch = fork(result, step_id)
+    assert (branch.status, branch.pending_step_id) == ("suspended", step_id)
+    assert branch.to_dict() == run_workflow(result.workflow, context, policy=result.policy).to_dict()
+    assert verify(branch).ok and branch.policy == result.policy
+    fresh = run_workflow(
+        result.workflow, attrs.evolve(context, inputs={**earlier, step_id: new_input}), policy=result.policy
+    )
+    assert resume(branch, {step_id: new_input}).to_dict() == fresh.to_dict()  # under its recorded policy
+
+
+def test_fork_refuses_a_step_that_takes_no_input_or_was_never_reached(tmp_path: Path) -> None:
+    done = decided(True)
+    with pytest.raises(InvalidValueError, match="fork: step 'log' is neither a human nor an effect step"):
+        fork(done, "log")
+    with pytest.raises(InvalidValueError, match="fork: workflow 'payout' has no step 'nope'"):
+        fork(done, "nope")
+    waiting = run_workflow(DECISION, ExecutionContext())
+    assert waiting.pending_step_id == "decide"
+    assert fork(waiting, "decide").to_dict() == waiting.to_dict()
+    with pytest.raises(InvalidValueError, match="fork: run 'payout' never reached step 'sign-off'"):
+        fork(waiting, "sign-off")
+
+    fetching = WorkflowDefinition(
+        id="fetching",
+        steps=[
+            StepSpec("fetch", "runtime", {"effect": "http.get", "into": "page"}),
+            StepSpec("read", "human", {}),
+        ],
+    )
+    timed_out = run_workflow(fetching, ExecutionContext(inputs={"fetch": failed_outcome("TimeoutError", "slow")}))
+    assert (timed_out.status, timed_out.failed_step_id) == ("failed", "fetch")
+    retried = resume(fork(timed_out, "fetch"), {"fetch": ok_outcome("<html>"), "read": "seen"})
+    assert (
+        retried.to_dict()
+        == run_workflow(fetching, ExecutionContext(inputs={"fetch": ok_outcome("<html>"), "read": "seen"})).to_dict()
+    )
+
+
+def test_fork_refuses_the_step_after_the_one_that_failed() -> None:
+    workflow = WorkflowDefinition(
+        id="w", steps=[StepSpec("boom", "runtime", {"operation": "fail", "reason": "no"}), StepSpec("ask", "human", {})]
+    )
+    failed = run_workflow(workflow)
+    assert (failed.status, len(failed.lineage.entries)) == ("failed", 1)
+    with pytest.raises(InvalidValueError, match="never reached step 'ask'"):
+        fork(failed, "ask")  # today: a "suspended" run whose last step failed, which from_dict itself refuses
+
+
+def test_a_fork_that_drops_inputs_given_ahead_is_the_stored_run_and_the_store_says_so(tmp_path: Path) -> None:
+    # A store keeps one record per run id; inputs given ahead for steps not run yet are not part of the id.
+    workflow = WorkflowDefinition(id="w", steps=[StepSpec("first", "human", {}), StepSpec("second", "human", {})])
+    waiting = run_workflow(workflow, ExecutionContext(inputs={"second": 2}))  # waits at `first`, `second` given
+    with SQLiteStore(tmp_path / "runs.db") as store:
+        waiting_id = store.save(waiting)
+        done = resume(waiting, {"first": 1})
+        store.save(done, resumed_from=waiting_id)
+        branch = fork(done, "first")
+        assert branch.run_id == waiting_id and dict(branch.context.inputs) == {}
+        with pytest.raises(StoreError, match=r"differ only in inputs given ahead for steps not run yet \['second'\]"):
+            store.save(branch, fork=True)
+
+
+def test_the_fork_command_saves_a_suspended_run_and_says_how_to_resume_it(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    done = daily(path, "--input", APPROVE)
+    code, out, err = stepfold("fork", done, "daily-confirm-priorities", "--store", path)
+    assert (code, err) == (3, "")
+    (branch,) = re.findall(r"^run      ([0-9a-f]{64})  \(forked from ", out, re.MULTILINE)
+    assert f"(forked from {done[:12]} at daily-confirm-priorities; saved in {path})" in out
+    assert f"next     stepfold resume {branch[:12]} --input STEP=JSON\n" in out
+    with SQLiteStore(path, readonly=True, create=False) as store:
+        assert store.load(branch).pending_step_id == "daily-confirm-priorities"
+    code, out, err = stepfold(
+        "resume", branch[:12], "--input", 'daily-confirm-priorities={"priorities": []}', "--store", path, "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["final_state"]["confirmed_priorities"] == []
+    code, out, _ = stepfold("fork", done, "daily-confirm-priorities", "--store", path)  # once resumed: say --fork
+    assert code == 3 and f"next     stepfold resume {branch[:12]} --fork --input STEP=JSON\n" in out
+    line = refused(stepfold("fork", done, "daily-log-summary", "--store", path))
+    assert "fork: step 'daily-log-summary' is neither a human nor an effect step" in line
+    assert "no step 'nope'" in refused(stepfold("fork", done, "nope", "--store", path))
+
+
+def test_a_continuation_must_continue_the_run_it_names(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "runs.db") as store:
+        waiting = store.save(decided(True, sign_off=False))
+        unrelated = run_workflow(_workflow(1), ExecutionContext(inputs={"ask": 1}))
+        for claimed in (waiting, "f" * 64):
+            with pytest.raises(StepfoldError):  # StoreError or InvalidValueError, naming both runs
+                store.save(unrelated, resumed_from=claimed)
+        assert store.continuation(waiting) is None

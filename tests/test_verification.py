@@ -4,32 +4,39 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pyrsistent import pmap
 
 from stepfold import (
     DEFAULT_OPERATIONS,
+    TIER2_POLICY,
+    AntiFailureViolation,
     ExecutionContext,
     Mismatch,
     OrchestrationResult,
     Policy,
     State,
+    StateDelta,
     StepSpec,
     Verification,
     WorkflowDefinition,
+    failed_outcome,
+    ok_outcome,
+    resume,
     run_mission,
     run_workflow,
     verify,
 )
 from stepfold.lineage import Lineage, LineageEntry
 from stepfold.operations import Operation
-from stepfold.receipt import Receipt, link_hash
-from tests.strategies import results
+from stepfold.receipt import Receipt, genesis_hash, input_digest, link_hash
+from tests.strategies import ops_steps, plain_states, plain_values, results, small_keys
 
 Path = tuple[str | int, ...]
 
@@ -81,10 +88,20 @@ def _different(value: object) -> object:
 
 
 @st.composite
-def edited_documents(draw: st.DrawFn) -> tuple[dict[str, object], Path, str]:
-    result = draw(results())
-    document = result.to_dict()
-    path = draw(st.sampled_from(_covered_paths(document)))
+def edited_documents(
+    draw: st.DrawFn,
+    source: st.SearchStrategy[OrchestrationResult] | None = None,
+    skip: frozenset[Path] = frozenset(),
+) -> tuple[dict[str, object], Path, str]:
+    """A result's document with one covered node replaced, deleted or swapped (never a node in `skip`)."""
+    result = draw(results() if source is None else source)
+    return draw(_edits(result.to_dict(), skip))
+
+
+@st.composite
+def _edits(draw: st.DrawFn, document: dict[str, object], skip: frozenset[Path]) -> tuple[dict[str, object], Path, str]:
+    """`document` with one covered node (not in `skip`) replaced, deleted or swapped."""
+    path = draw(st.sampled_from([path for path in _covered_paths(document) if path not in skip]))
     edited = copy.deepcopy(document)
     parent = _get(edited, path[:-1])
     key = path[-1]
@@ -512,3 +529,436 @@ def test_an_executed_step_must_be_the_workflows_step() -> None:
         Mismatch(0, "a"),
         "step 1 ('a'): the executed step differs from the workflow's step",
     )
+
+
+# Verification you can rely on (DESIGN.md): one law per test ------------------------------------
+
+Json = Any
+"""A plain JSON document (what `to_dict()` returns), edited freely by the tests below."""
+
+EFFECT_NAMES = ("clock.now", "http.get", "tests.run")
+
+
+@st.composite
+def _input_for(draw: st.DrawFn, step: StepSpec) -> object:
+    """A value a step can take: anything for a human `record` step, one of the two outcome shapes for an effect step."""
+    if step.effect is None:
+        return draw(plain_values)
+    failed = failed_outcome("TimeoutError", "no answer", attempts=draw(st.integers(1, 3)))
+    return draw(st.one_of(plain_values.map(ok_outcome), st.just(failed)))
+
+
+@st.composite
+def policed_runs(draw: st.DrawFn) -> OrchestrationResult:
+    """Runs of 0..10 steps (runtime, human, effect and a third kind) under a generated policy that admits them.
+
+    Some inputs are missing (the run suspends there); a suspended run is
+    sometimes resumed, with no policy given (it continues under its own).
+    """
+    count = draw(st.integers(0, 10))
+    steps: list[StepSpec] = []
+    for index in range(count):
+        shape = draw(st.sampled_from(["op", "op", "human", "effect", "review"]))
+        if shape == "human":
+            steps.append(StepSpec(f"h{index}", "human", {"into": draw(small_keys)}))
+        elif shape == "effect":
+            kind = draw(st.sampled_from(["runtime", "review"]))
+            steps.append(StepSpec(f"e{index}", kind, {"effect": draw(st.sampled_from(EFFECT_NAMES)), "into": "fx"}))
+        elif shape == "review":
+            runtime = draw(ops_steps(index))
+            steps.append(StepSpec(runtime.id, "review", runtime.payload))
+        else:
+            steps.append(draw(ops_steps(index)))
+    inputs = {step.id: draw(_input_for(step)) for step in steps if step.takes_input and draw(st.integers(0, 4))}
+    humans = sum(step.kind == "human" for step in steps)
+    used_effects = {step.effect for step in steps if step.effect is not None}
+    policy = Policy(
+        max_steps=count + draw(st.integers(0, 3)),
+        max_human_steps=humans + draw(st.integers(0, 2)),
+        allowed_kinds={step.kind for step in steps} | draw(st.sets(st.sampled_from(["runtime", "human", "review"]))),
+        allowed_effects=draw(st.one_of(st.none(), st.sets(st.sampled_from(EFFECT_NAMES)).map(used_effects.union))),
+    )
+    context = ExecutionContext(initial_state=draw(plain_states), inputs=inputs, metadata={"by": "test"})
+    result = run_workflow(WorkflowDefinition(id="w", steps=steps), context, policy=policy)
+    while result.pending_step is not None and draw(st.booleans()):
+        result = resume(result, {result.pending_step.id: draw(_input_for(result.pending_step))})
+    return result
+
+
+def _wide_policy_run() -> OrchestrationResult:
+    """Eight steps, one effect, two human steps: more than TIER2 allows, so only its own policy replays it."""
+    policy = Policy(max_steps=10, max_human_steps=3, allowed_effects={"http.get"})
+    steps = [StepSpec(f"s{i}", "runtime", {"operation": "increment", "key": "n", "by": i}) for i in range(5)]
+    steps += [
+        StepSpec("fetch", "runtime", {"effect": "http.get", "into": "page"}),
+        StepSpec("approve", "human", {}),
+        StepSpec("note", "human", {"into": "notes"}),
+    ]
+    inputs = {"fetch": ok_outcome({"status": 200}), "approve": {"approved": True}}
+    suspended = run_workflow(WorkflowDefinition(id="wide", steps=steps), ExecutionContext(inputs=inputs), policy=policy)
+    return resume(suspended, {"note": "looks fine"})
+
+
+@example(_wide_policy_run())
+@given(policed_runs())
+def test_every_genuine_run_verifies_under_its_own_policy(result: OrchestrationResult) -> None:
+    document = result.to_dict()
+    assert document["policy"] == result.policy.to_dict()
+    assert document["receipt"]["policy_digest"] == result.policy.digest  # type: ignore[index]
+    for subject in (result, document, json.loads(json.dumps(document))):
+        verdict = verify(subject)
+        assert verdict.verdict == "ok", verdict.reason
+        assert verdict.ok and bool(verdict)
+        assert verdict.policy == result.policy
+        assert verdict.checked_steps == len(result.executed_steps)
+        assert verdict.reason.endswith(f"policy: {result.policy.describe()}")
+        assert verify(subject, policy=result.policy).verdict == "ok"
+    if result.policy != TIER2_POLICY:  # expecting another policy than the recorded one is an anchor that fails
+        expected_other = verify(document, policy=TIER2_POLICY)
+        assert expected_other.verdict == "tampered" and "not the expected" in expected_other.reason
+
+
+def test_the_wide_run_exceeds_the_default_policy() -> None:
+    """The example above means something: under TIER2 this workflow would not even start."""
+    result = _wide_policy_run()
+    assert (result.status, len(result.executed_steps)) == ("completed", 8)
+    with pytest.raises(AntiFailureViolation):
+        run_workflow(result.workflow, result.context)
+
+
+def _policy_edits(policy: Json) -> Iterator[tuple[str, Json]]:
+    """Every single edit of a recorded policy document: each field replaced, removed, or the object replaced."""
+    for name, value in policy.items():
+        if name in ("max_steps", "max_human_steps"):
+            replacements = [value + 1, value - 1, float(value), str(value), None, True, False, [value]]
+        elif value is None:  # allowed_effects: any effect
+            replacements = [[], ["http.get"], "http.get", {}]
+        else:
+            replacements = [None, [], [*value, "zz-new"], value[1:], sorted({*value, "review", "human"}), value * 2]
+            replacements += [list(reversed(value)), ",".join(value), {}]
+        for replacement in replacements:
+            if json.dumps(replacement) != json.dumps(value):
+                yield f"policy.{name} = {replacement!r}", {**policy, name: replacement}
+        yield f"policy.{name} removed", {key: kept for key, kept in policy.items() if key != name}
+    yield "policy with an extra key", {**policy, "note": "edited"}
+    for other in (TIER2_POLICY, Policy(max_steps=99), Policy(allowed_kinds={"runtime"}), Policy(allowed_effects=[])):
+        if other.to_dict() != policy:
+            yield f"policy = {other.to_dict()}", other.to_dict()
+    yield "policy = null", None
+    yield "policy = []", []
+
+
+def _policy_edited_documents(document: Json) -> Iterator[tuple[str, Json]]:
+    for what, edited_policy in _policy_edits(document["policy"]):
+        edited = copy.deepcopy(document)
+        edited["policy"] = edited_policy
+        yield what, edited
+    edited = copy.deepcopy(document)
+    del edited["policy"]
+    yield "policy removed", edited
+    other = Policy(max_steps=99)
+    for digest in ("0" * 64, document["receipt"]["policy_digest"].upper(), TIER2_POLICY.digest, other.digest, "", None):
+        if digest != document["receipt"]["policy_digest"]:
+            edited = copy.deepcopy(document)
+            edited["receipt"]["policy_digest"] = digest
+            yield f"receipt.policy_digest = {digest!r}", edited
+    edited = copy.deepcopy(document)
+    del edited["receipt"]["policy_digest"]
+    yield "receipt.policy_digest removed", edited
+    if document["policy"] != other.to_dict():  # the policy and its digest edited together: the genesis gives it away
+        edited = copy.deepcopy(document)
+        edited["policy"], edited["receipt"]["policy_digest"] = other.to_dict(), other.digest
+        yield "policy and receipt.policy_digest", edited
+        edited = copy.deepcopy(edited)
+        receipt = edited["receipt"]
+        receipt["genesis"] = genesis_hash(receipt["workflow_digest"], receipt["initial_state_digest"], other.digest)
+        yield "policy, receipt.policy_digest and receipt.genesis", edited
+
+
+@given(policed_runs())
+def test_any_edit_of_the_recorded_policy_is_tampered(result: OrchestrationResult) -> None:
+    document = result.to_dict()
+    edits = list(_policy_edited_documents(document))
+    assert len(edits) >= 30
+    for what, edited in edits:
+        for replay in (True, False):
+            verdict = verify(edited, replay=replay)
+            assert verdict.verdict == "tampered", f"{what} (replay={replay}) gave {verdict.verdict}: {verdict.reason}"
+            assert verdict.replayed is None and verdict.reason
+
+
+def _score(state: State, step: StepSpec) -> State:
+    return state.set("score", len(state))
+
+
+ACME_OPERATIONS = DEFAULT_OPERATIONS.set("acme.score", _score)
+"""The defaults plus an operation `acme.score` that a verifier's environment may lack."""
+
+
+def _acme_run() -> OrchestrationResult:
+    workflow = WorkflowDefinition(
+        id="acme",
+        steps=[
+            StepSpec("seed", "runtime", {"operation": "set", "key": "a", "value": 1}),
+            StepSpec("score", "runtime", {"operation": "acme.score"}),
+            StepSpec("ask", "human", {}),
+        ],
+    )
+    return run_workflow(workflow, ExecutionContext(inputs={"ask": "yes"}), operations=ACME_OPERATIONS)
+
+
+def test_missing_code_is_unverifiable_not_tampered() -> None:
+    result = _acme_run()
+    assert result.final_state == {"a": 1, "score": 1, "ask": "yes"}
+    for subject in (result, result.to_dict()):
+        verdict = verify(subject)  # this environment has only the default operations
+        assert (verdict.verdict, verdict.ok, verdict.first_mismatch, verdict.replayed) == (
+            "unverifiable",
+            False,
+            None,
+            None,
+        )
+        assert "cannot be replayed here" in verdict.reason and "unknown operation 'acme.score'" in verdict.reason
+        assert verdict.policy == result.policy
+        for operations in (DEFAULT_OPERATIONS, pmap()):
+            chain_only = verify(subject, operations=operations, replay=False)
+            assert chain_only.verdict == "ok", chain_only.reason
+        assert verify(subject, operations=ACME_OPERATIONS).verdict == "ok"
+    edited = result.to_dict()
+    edited["lineage"]["entries"][1]["changes"]["set"]["score"] = 2  # type: ignore[index]
+    assert verify(edited).verdict == "tampered"  # the record is checked before anyone asks for the code
+
+
+def _tick(state: State, step: StepSpec) -> State:
+    n = step.payload["n"]
+    return state.set(f"k{n}", n)
+
+
+def _changed_tick(changed_at: int, how: str) -> Operation:
+    def tick(state: State, step: StepSpec) -> State:
+        n = step.payload["n"]
+        if n != changed_at:
+            return state.set(f"k{n}", n)
+        if how == "raises":
+            raise RuntimeError("the new code refuses")
+        return state.set(f"k{n}", -1)
+
+    return tick
+
+
+@given(st.integers(1, 6), st.integers(0, 6), st.data())
+def test_changed_operation_is_diverged(length: int, human_at: int, data: st.DataObject) -> None:
+    """Same operation name, other behaviour: "diverged", at the first step whose replay differs."""
+    steps = [StepSpec(f"t{n}", "runtime", {"operation": "acme.tick", "n": n}) for n in range(length)]
+    steps.insert(min(human_at, length), StepSpec("ask", "human", {}))
+    workflow = WorkflowDefinition(id="ticks", steps=steps)
+    policy = Policy(max_steps=7)
+    result = run_workflow(
+        workflow,
+        ExecutionContext(inputs={"ask": "go"}),
+        policy=policy,
+        operations=DEFAULT_OPERATIONS.set("acme.tick", _tick),
+    )
+    assert result.status == "completed"
+    changed_at = data.draw(st.integers(0, length - 1), label="changed_at")
+    how = data.draw(st.sampled_from(["state", "raises"]), label="how")
+    index = [step.id for step in steps].index(f"t{changed_at}")
+    what = {
+        "state": "the step produces a different state on replay",
+        "raises": "the step failed on replay but completed in the record",
+    }[how]
+    changed = DEFAULT_OPERATIONS.set("acme.tick", _changed_tick(changed_at, how))
+    for subject in (result, result.to_dict()):
+        verdict = verify(subject, operations=changed)
+        assert verdict.verdict == "diverged"
+        assert verdict.first_mismatch == Mismatch(index, f"t{changed_at}")
+        assert verdict.checked_steps == index
+        assert verdict.reason == (
+            f"the record is intact, but replay diverges at step {index + 1} ('t{changed_at}'): {what}"
+        )
+        assert verdict.replayed is not None and verdict.policy == policy
+        assert verify(subject, operations=changed, replay=False).verdict == "ok"
+
+
+_UNBOUND = frozenset({("error_message",)})
+"""The one covered node the receipt does not bind (docs/receipt-format.md, section 10): only a replay sees it."""
+
+
+@given(st.one_of(results(), policed_runs()), st.data())
+def test_chain_only_needs_no_operations(result: OrchestrationResult, data: st.DataObject) -> None:
+    document = result.to_dict()
+    for subject in (result, document):
+        verdict = verify(subject, operations=pmap(), replay=False)
+        assert verdict.verdict == "ok", verdict.reason
+        assert (verdict.checked_steps, verdict.replayed) == (len(result.executed_steps), None)
+        assert "(not replayed)" in verdict.reason
+    edited, path, kind = data.draw(_edits(document, _UNBOUND), label="edit")
+    verdict = verify(edited, operations=pmap(), replay=False)
+    assert verdict.verdict == "tampered", f"{kind} at {path}: {verdict.verdict}: {verdict.reason}"
+
+
+def test_an_edited_error_message_is_seen_only_by_a_replay() -> None:
+    """The receipt does not bind `error_message` (documented): without the code an edit of it passes."""
+    workflow = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "fail", "reason": "no"})])
+    document = run_workflow(workflow).to_dict()
+    document["error_message"] = "step 'a' failed: all is well"
+    assert verify(document, replay=False).verdict == "ok"
+    assert verify(document).verdict == "diverged"
+
+
+def forged(document: Json, step_id: str, new_input: Json) -> Json:
+    """The document as a forger would rewrite it: a human `record` step's input changed, everything re-derived.
+
+    The input is changed wherever it is recorded (the context, the lineage
+    entry, the executed step, the state the step wrote), then every state
+    digest is recomputed from the initial state and the changes, and the
+    genesis, every link, the head and the run id are recomputed from those:
+    a document that is consistent through and through.
+    """
+    doc = copy.deepcopy(document)
+    index = doc["lineage"]["executed_step_ids"].index(step_id)
+    defined = next(step for step in doc["workflow"]["steps"] if step["id"] == step_id)
+    doc["context"]["inputs"][step_id] = new_input
+    doc["lineage"]["entries"][index]["input"] = new_input
+    doc["executed_steps"][index]["payload"]["input"] = new_input
+    doc["lineage"]["entries"][index]["changes"]["set"][defined["payload"].get("into", step_id)] = new_input
+    rechain(doc)
+    return doc
+
+
+def rechain(doc: Json) -> None:
+    """Recompute, in place, every state digest, the final state, the genesis, every link, the head and the run id."""
+    receipt = doc["receipt"]
+    state = State(doc["lineage"]["initial_state"])
+    receipt["initial_state_digest"] = state.digest
+    receipt["genesis"] = previous = genesis_hash(receipt["workflow_digest"], state.digest, receipt.get("policy_digest"))
+    for entry, link in zip(doc["lineage"]["entries"], receipt["links"]):
+        state = state.apply(StateDelta.from_dict(entry["changes"]))
+        link["input_digest"] = input_digest(entry["input"], given=link["input_digest"] != "")
+        link["state_digest"] = state.digest
+        link["hash"] = previous = link_hash(
+            previous, link["step_digest"], link["input_digest"], link["state_digest"], link["status"]
+        )
+    receipt["head"] = previous
+    doc["final_state"] = state.to_dict()
+    if "run_id" in doc:
+        doc["run_id"] = previous
+
+
+DECISION = WorkflowDefinition(
+    id="payout",
+    steps=[
+        StepSpec("amount", "runtime", {"operation": "set", "key": "amount", "value": 1200}),
+        StepSpec("decide", "human", {"into": "decision"}),
+        StepSpec("log", "runtime", {"operation": "append", "key": "log", "value": "decided"}),
+        StepSpec("sign-off", "human", {}),
+    ],
+)
+"""A person's decision between runtime steps, and a second human step after it (so a run can wait there)."""
+
+
+def decided(approved: bool, *, sign_off: bool = True) -> OrchestrationResult:
+    """A genuine run of `DECISION` with this decision (suspended at `sign-off` unless `sign_off`)."""
+    inputs: dict[str, object] = {"decide": {"approved": approved}}
+    if sign_off:
+        inputs["sign-off"] = "ok"
+    return run_workflow(DECISION, ExecutionContext(initial_state={"case": 7}, inputs=inputs))
+
+
+@pytest.mark.parametrize("sign_off", [True, False])
+def test_a_consistent_forgery_fails_against_the_expected_head(sign_off: bool) -> None:
+    genuine = decided(True, sign_off=sign_off)
+    genuine_head = genuine.receipt.head
+    document = forged(genuine.to_dict(), "decide", {"approved": False})
+    assert document["final_state"]["decision"] == {"approved": False}
+    assert document["receipt"]["head"] != genuine_head
+    assert document == decided(False, sign_off=sign_off).to_dict()  # indistinguishable from a genuine other run
+    for replay in (True, False):
+        assert verify(document, replay=replay).verdict == "ok"  # the chain alone proves nothing against a rewrite
+        anchored = verify(document, replay=replay, expect_head=genuine_head)
+        assert (anchored.verdict, anchored.replayed, anchored.checked_steps) == (
+            "tampered",
+            None,
+            len(genuine.lineage.entries),
+        )
+        assert anchored.reason == (
+            f"the chain is intact but ends at head {document['receipt']['head'][:16]}…, "
+            f"not the expected {genuine_head[:16]}…"
+        )
+        assert verify(genuine, replay=replay, expect_head=genuine_head).verdict == "ok"
+        assert verify(OrchestrationResult.from_dict(document), replay=replay, expect_head=genuine_head).verdict == (
+            "tampered"
+        )
+
+
+@given(edited_documents(source=st.one_of(results(), policed_runs())))
+def test_a_reason_names_the_first_step_one_based_and_what_differed(case: tuple[dict[str, object], Path, str]) -> None:
+    document, path, kind = case
+    verdict = verify(document)
+    assert verdict.verdict in ("tampered", "diverged"), f"{kind} at {path}"
+    mismatch = verdict.first_mismatch
+    if mismatch is not None:
+        assert f"{mismatch.index + 1} ({mismatch.step_id!r})" in verdict.reason, verdict.reason
+        assert str(mismatch) == f"step {mismatch.index + 1} ({mismatch.step_id!r})"
+        assert verdict.checked_steps == mismatch.index
+        _, _, what = verdict.reason.partition(f"{mismatch.index + 1} ({mismatch.step_id!r})")
+        assert len(what.strip(" :")) > 10, verdict.reason  # and then says what differed
+
+
+@pytest.mark.parametrize(
+    ("subject", "options", "verdict"),
+    [
+        (_two_steps, {}, "ok"),
+        (lambda: _with_link(_two_steps(), 0, state_digest="0" * 64), {}, "tampered"),
+        (_two_steps, {"operations": DEFAULT_OPERATIONS.set("set", _sets_two)}, "diverged"),
+        (_two_steps, {"operations": pmap()}, "unverifiable"),
+    ],
+)
+def test_ok_and_bool_are_the_verdict(
+    subject: Callable[[], OrchestrationResult], options: dict[str, Any], verdict: str
+) -> None:
+    verification = verify(subject(), **options)
+    assert verification.verdict == verdict
+    assert verification.ok is (verdict == "ok") is bool(verification)
+    assert verdict in ("ok", "tampered", "diverged", "unverifiable")
+
+
+def _format_1(result: OrchestrationResult) -> OrchestrationResult:
+    """The same run as stepfold 0.1 recorded it: no policy bound, the links re-chained from a format-1 genesis."""
+    receipt = Receipt(result.id, result.workflow.digest, result.lineage.initial_state.digest)
+    for link in result.receipt.links:
+        receipt = receipt.extend(link.step_id, link.step_digest, link.input_digest, link.state_digest, link.status)
+    return attrs.evolve(result, receipt=receipt)
+
+
+def _seven_noops() -> WorkflowDefinition:
+    return WorkflowDefinition(id="seven", steps=[StepSpec(f"s{i}", "runtime", {"operation": "noop"}) for i in range(7)])
+
+
+def test_format_1_documents_verify_under_tier2_unless_a_policy_is_given() -> None:
+    small = _format_1(_two_steps()).to_dict()
+    assert small["format"] == "stepfold/result/1" and "policy" not in small
+    verdict = verify(small)
+    assert (verdict.verdict, verdict.policy) == ("ok", TIER2_POLICY)
+    assert verdict.reason.endswith(f"policy: {TIER2_POLICY.describe()}")
+    one_step = Policy(max_steps=1)
+    assert (verify(small, policy=one_step).verdict, verify(small, policy=one_step).policy) == ("unverifiable", one_step)
+    assert verify(small, policy=one_step, replay=False).verdict == "ok"  # a format-1 record binds no policy
+    wide = Policy(max_steps=10)
+    seven = _format_1(run_workflow(_seven_noops(), policy=wide)).to_dict()
+    under_tier2 = verify(seven)
+    assert (under_tier2.verdict, under_tier2.policy) == ("unverifiable", TIER2_POLICY)
+    assert "the policy allows at most 5" in under_tier2.reason
+    under_wide = verify(seven, policy=wide)
+    assert (under_wide.verdict, under_wide.policy) == ("ok", wide)
+    assert verify(json.loads(json.dumps(seven)), policy=wide).verdict == "ok"
+
+
+def test_a_live_format_1_result_verifies_like_its_document_under_a_given_policy() -> None:
+    old = _format_1(run_mission("daily_loop", ExecutionContext(initial_state={"tasks": []})))
+    assert old.receipt.format == "stepfold/receipt/1" and len(old.workflow.steps) == 4
+    three = Policy(max_steps=3)
+    document = verify(old.to_dict(), policy=three)
+    assert (document.verdict, document.policy) == ("unverifiable", three)
+    live = verify(old, policy=three)
+    assert (live.verdict, live.policy) == (document.verdict, document.policy)

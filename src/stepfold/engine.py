@@ -208,7 +208,8 @@ def fork(result: OrchestrationResult, step_id: str) -> OrchestrationResult:
             f"fork: step {step_id!r} is neither a human nor an effect step, so there is no input to change; "
             f"steps that take one: {takers}"
         )
-    if index > len(result.lineage.entries):
+    reached = len(result.lineage.entries) if result.status == SUSPENDED else len(result.lineage.entries) - 1
+    if index > reached:
         raise InvalidValueError(
             f"fork: run {result.id!r} never reached step {step_id!r} (it {result.status} after "
             f"{len(result.lineage.entries)} of {len(result.workflow.steps)} steps)"

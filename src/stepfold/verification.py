@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import attrs
+
 from stepfold.canonical import sha256_json
 from stepfold.engine import replay, step_as_run
 from stepfold.errors import (
@@ -96,6 +98,10 @@ def verify(
     if policy is not None and not isinstance(policy, Policy):
         raise InvalidValueError(f"policy: expected a Policy or None, got {type(policy).__name__}")
     if isinstance(result, OrchestrationResult):
+        if (
+            result.receipt.policy_digest is None and policy is not None
+        ):  # format 1 binds no policy: check under the given one
+            result = attrs.evolve(result, policy=policy)
         recorded_final = result.final_state
     else:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from stepfold.cli.jsonio import UsageError, json_object, parse_inputs, read_bytes, read_state_argument
 from stepfold.cli.render import for_people, render_result, short
@@ -17,6 +17,9 @@ from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.registry import lookup_mission, operations_for, run_mission
 from stepfold.result import WAITING_EFFECT, OrchestrationResult
 from stepfold.signing import load_private_key, sign_head
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from stepfold.store import SQLiteStore
 from stepfold.workflow import ExecutionContext
 
@@ -81,10 +84,16 @@ class LazyStore:
             self._store.close()
 
 
-def _sign(args: argparse.Namespace, store: LazyStore | SQLiteStore, run_id: str) -> None:
+def _signing_key(args: argparse.Namespace) -> Ed25519PrivateKey | None:
+    """The `--sign` key, read before anything runs: a key that cannot be used saves nothing."""
     if getattr(args, "sign", None) is None:
+        return None
+    return load_private_key(read_bytes(args.sign, "--sign"), f"--sign {args.sign}")
+
+
+def _sign(key: Ed25519PrivateKey | None, store: LazyStore | SQLiteStore, run_id: str) -> None:
+    if key is None:
         return
-    key = load_private_key(read_bytes(args.sign, "--sign"), f"--sign {args.sign}")
     target = store.store if isinstance(store, LazyStore) else store
     target.add_signature(run_id, sign_head(key, run_id))
 
@@ -126,11 +135,12 @@ def command_run(args: argparse.Namespace, out: TextIO) -> int:
         if args.sign is not None:
             raise UsageError("--sign: a signature is kept in the store; drop --no-store to sign")
         return _report(_run(args, context, params, None), args, out, saved=False)
+    key = _signing_key(args)
     store = LazyStore(args.store)
     try:
         result = _run(args, context, params, store)
         store.save(result)
-        _sign(args, store, result.run_id)
+        _sign(key, store, result.run_id)
     finally:
         store.close()
     return _report(result, args, out, saved=True)
@@ -156,6 +166,7 @@ def _refuse_second_resume(store: SQLiteStore, run_id: str, args: argparse.Namesp
 def command_resume(args: argparse.Namespace, out: TextIO) -> int:
     """`stepfold resume RUN_ID`: continue a suspended run with `--input`s, performing its effects, and save it."""
     inputs = parse_inputs(args.input)
+    key = _signing_key(args)
     with SQLiteStore(args.store, create=False) as store:
         suspended = store.load(args.run_id)
         if suspended.status != SUSPENDED:
@@ -179,7 +190,7 @@ def command_resume(args: argparse.Namespace, out: TextIO) -> int:
                 result, effects=effects_for(workflow), operations=operations_for(workflow), store=store, fork=args.fork
             )
         store.save(result)
-        _sign(args, store, result.run_id)
+        _sign(key, store, result.run_id)
     return _report(result, args, out, saved=True)
 
 

@@ -13,11 +13,14 @@ import re
 from collections.abc import Sequence
 from typing import TextIO
 
+from pyrsistent import PMap
+
 from stepfold.lineage import COMPLETED
+from stepfold.messages import format_path
 from stepfold.outcome import read_outcome
 from stepfold.result import OrchestrationResult
-from stepfold.state import state_delta
-from stepfold.values import Value, thaw
+from stepfold.state import State, state_delta
+from stepfold.values import Value, thaw, values_identical
 
 __all__ = ["for_people", "table", "plural", "short", "abbreviate", "render_result", "render_show", "outcome_text"]
 
@@ -104,6 +107,28 @@ def render_result(result: OrchestrationResult, out: TextIO) -> None:
     out.write(f"receipt  {result.receipt.head}\n")
 
 
+_REMOVED = object()
+
+
+def _changes(before: State, key: str, after: Value) -> list[tuple[str, str, object]]:
+    """How an entry changed: `+`/`~` at the key, or, for a mapping that stays a mapping, each of its keys that changed."""
+    if key not in before:
+        return [("+", key, after)]
+    old = before[key]
+    if not (isinstance(old, PMap) and isinstance(after, PMap)):
+        return [("~", key, after)]
+    listed: list[tuple[str, str, object]] = []
+    for name in sorted(set(old) | set(after)):
+        path = format_path(key, [name])
+        if name not in after:
+            listed.append(("-", path, _REMOVED))
+        elif name not in old:
+            listed.append(("+", path, after[name]))
+        elif not values_identical(old[name], after[name]):
+            listed.append(("~", path, after[name]))
+    return listed
+
+
 def render_show(result: OrchestrationResult, run_id: str, out: TextIO) -> None:
     """Each step with what it changed (+ added, ~ changed, - removed; long values abbreviated), then the receipt."""
     write = out.write
@@ -124,8 +149,9 @@ def render_show(result: OrchestrationResult, run_id: str, out: TextIO) -> None:
             write(for_people(f"     input  {abbreviate(entry.input)}") + "\n")
         delta = state_delta(previous, entry.state)
         for key in sorted(delta.set):
-            mark = "~" if key in previous else "+"
-            write(for_people(f"     {mark} {key} = {abbreviate(delta.set[key])}") + "\n")
+            for mark, path, value in _changes(previous, key, delta.set[key]):
+                shown = "" if value is _REMOVED else f" = {abbreviate(value)}"  # type: ignore[arg-type]
+                write(for_people(f"     {mark} {path}{shown}") + "\n")
         for key in delta.removed:
             write(for_people(f"     - {key}") + "\n")
         if not delta and entry.status == COMPLETED:

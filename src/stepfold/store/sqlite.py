@@ -18,6 +18,7 @@ from stepfold.signing import Signature
 from stepfold.state import State
 from stepfold.store.schema import open_database
 from stepfold.store.states import StateTable, pack, unpack
+from stepfold.values import thaw
 from stepfold.verification import verify
 
 __all__ = ["SQLiteStore", "RunSummary", "MIN_PREFIX", "DEFAULT_STORE"]
@@ -131,12 +132,12 @@ class SQLiteStore:
         with self._transaction():
             existing = self._connection.execute("SELECT document FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if existing is not None:
-                if unpack(existing[0], run_id) != unpack(packed, run_id):
-                    raise StoreError(
-                        f"run {run_id[:12]}: a different result with the same receipt head is already stored "
-                        "(same steps and states, different pending inputs)"
-                    )
+                stored = unpack(existing[0], run_id)
+                if stored != unpack(packed, run_id):
+                    raise StoreError(_same_head(run_id, stored, result))
                 return run_id
+            if resumed_from is not None:
+                self._check_continues(result, resumed_from)
             if exclusive:
                 other = self._continuation(resumed_from)  # type: ignore[arg-type]
                 if other is not None:
@@ -166,6 +167,20 @@ class SQLiteStore:
                 other = self._continuation(str(resumed_from))
                 raise _already_resumed(str(resumed_from), other or "(another run)") from None
         return run_id
+
+    def _check_continues(self, result: OrchestrationResult, resumed_from: str) -> None:
+        """`result` continues the stored suspended run `resumed_from`: that run's head is in its chain, where it stopped."""
+        row = self._connection.execute("SELECT status, steps FROM runs WHERE run_id = ?", (resumed_from,)).fetchone()
+        if row is None:
+            raise StoreError(f"resumed_from: no run {resumed_from[:12]!r} in {self.path} to continue")
+        status, steps = str(row[0]), int(row[1])
+        links = result.receipt.links
+        head_there = result.receipt.genesis if steps == 0 else (links[steps - 1].hash if steps <= len(links) else None)
+        if status != "suspended" or head_there != resumed_from or len(links) < steps:
+            raise StoreError(
+                f"run {result.run_id[:12]} does not continue run {resumed_from[:12]} "
+                f"({'its chain does not pass through that run' if status == 'suspended' else 'that run is ' + status})"
+            )
 
     def _continuation(self, run_id: str) -> str | None:
         row = self._connection.execute(
@@ -274,6 +289,19 @@ class SQLiteStore:
                 pass
         self._states.clear_cache()
         return full
+
+
+def _same_head(run_id: str, stored: object, result: OrchestrationResult) -> str:
+    recorded = stored.get("context", {}).get("inputs", {}) if isinstance(stored, dict) else {}
+    differing = sorted(
+        key
+        for key in set(recorded) | set(result.context.inputs)
+        if key not in recorded or key not in result.context.inputs or recorded[key] != thaw(result.context.inputs[key])
+    )
+    return (
+        f"run {run_id[:12]}: a different result with the same receipt head is already stored; they differ only in "
+        f"inputs given ahead for steps not run yet {differing} (a store keeps one record per run id)"
+    )
 
 
 def _already_resumed(run_id: str, continuation: str) -> AlreadyResumedError:
