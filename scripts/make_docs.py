@@ -33,14 +33,22 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STEPFOLD = BIN / "stepfold"
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-BLOCK = re.compile(r"(<!-- begin output: (?P<name>[a-z0-9-]+) -->\n```[a-z]*\n)(?P<body>.*?)(```\n<!-- end output -->)", re.S)
+BLOCK = re.compile(
+    r"(<!-- begin output: (?P<name>[a-z0-9-]+) -->\n```[a-z]*\n)(?P<body>.*?)(```\n<!-- end output -->)", re.S
+)
 VOLATILE = re.compile(r"\b[0-9a-f]{64}\b|\b[0-9a-f]{12}\b|\b[0-9a-f]{16}…|\d+\.\d+ ?s\b|\"duration_s\": ?[0-9.]+")
 
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     """What a command printed (stdout and stderr, in order), with its exit code when not 0."""
     done = subprocess.run(
-        argv, cwd=cwd, capture_output=True, text=True, encoding="utf-8", check=False, timeout=600,
+        argv,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=600,
         env={**os.environ, "COLUMNS": "100", **(env or {})},
     )
     out = done.stdout + done.stderr
@@ -83,7 +91,9 @@ def make_run_tests() -> str:
 
 def custom_mission() -> str:
     """examples/custom_mission.py, run."""
-    return "$ .venv/bin/python examples/custom_mission.py\n" + _run([sys.executable, "examples/custom_mission.py"], ROOT)
+    return "$ .venv/bin/python examples/custom_mission.py\n" + _run(
+        [sys.executable, "examples/custom_mission.py"], ROOT
+    )
 
 
 def _in_scratch(commands: list[tuple[str, list[str]]], files: dict[str, str] | None = None) -> str:
@@ -95,7 +105,12 @@ def _in_scratch(commands: list[tuple[str, list[str]]], files: dict[str, str] | N
         shown = []
         for label, argv in commands:
             done = subprocess.run(
-                [str(STEPFOLD), *argv], cwd=folder, capture_output=True, text=True, encoding="utf-8", check=False,
+                [str(STEPFOLD), *argv],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                check=False,
                 timeout=600,
             )
             shown.append(f"$ stepfold {label}\n{done.stdout}{done.stderr}(exit {done.returncode})\n")
@@ -105,7 +120,9 @@ def _in_scratch(commands: list[tuple[str, list[str]]], files: dict[str, str] | N
 def batch() -> str:
     """`stepfold batch` on examples/calls.jsonl."""
     calls = (ROOT / "examples" / "calls.jsonl").read_text(encoding="utf-8")
-    return _in_scratch([("batch calls.jsonl --workers 2", ["batch", "calls.jsonl", "--workers", "2"])], {"calls.jsonl": calls})
+    return _in_scratch(
+        [("batch calls.jsonl --workers 2", ["batch", "calls.jsonl", "--workers", "2"])], {"calls.jsonl": calls}
+    )
 
 
 def batch_input() -> str:

@@ -56,7 +56,7 @@ def test_everything_in_all_is_importable() -> None:
 
 
 LAYERS: list[list[str]] = [
-    ["errors", "messages", "values", "canonical", "lthash", "delta", "state"],
+    ["errors", "messages", "collector", "values", "canonical", "lthash", "delta", "state"],
     ["workflow", "policy", "outcome", "effect", "operations", "lineage", "receipt", "result", "fields", "reader"],
     ["engine", "verdict", "verification"],
     ["missions", "builder", "registry", "mission_call"],

@@ -5,6 +5,7 @@ layers, each importing only the ones above it in this list:
 
 values    errors      the one error hierarchy
           messages    format_path, brief_repr: where and what, briefly
+          collector   keeping frozen containers out of the cyclic collector's walk
           values      the I-JSON domain: freeze, thaw, equality
           canonical   RFC 8785 (JCS) encoding and sha256_json
           lthash      the homomorphic state hash (LtHash parameters)

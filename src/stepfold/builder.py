@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections import OrderedDict
+
 import attrs
 
 from stepfold.errors import (
@@ -15,7 +18,7 @@ from stepfold.messages import brief_repr
 from stepfold.missions.base import Builder
 from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.policy import TIER2_POLICY, Policy, check_workflow
-from stepfold.values import Params, freeze_params
+from stepfold.values import Params, freeze_params, thaw
 from stepfold.workflow import WorkflowDefinition
 
 __all__ = ["MissionSpec", "build_workflow", "lookup_builder", "stamp_mission"]
@@ -52,16 +55,46 @@ def stamp_mission(workflow: WorkflowDefinition, mission: str, params: Params) ->
     )
 
 
+BUILT_CACHE = 256
+"""How many built workflows `build_workflow` remembers (by mission, builder, exact params and policy)."""
+
+_built: OrderedDict[tuple[str, object, str, Policy], WorkflowDefinition] = OrderedDict()
+
+
 def build_workflow(spec: MissionSpec, *, policy: Policy = TIER2_POLICY) -> WorkflowDefinition:
     """Build the workflow for a mission spec, purely and deterministically, and check it against `policy`.
 
     Every param is kept in `metadata["params"]`, and the mission's name in `metadata["mission"]`. An unknown type raises
     `UnknownMissionError` (a `ValueError` naming the known types); a workflow
     beyond the policy raises `AntiFailurePlanningError`.
+
+    A builder is a pure function of its params, so the workflow built for
+    the same mission, builder, params and policy is remembered and returned
+    again (it is immutable): the params are keyed by their exact content
+    (`1`, `1.0` and `True` apart), never by the object a caller passed, and
+    replacing the builder in `MISSION_REGISTRY` builds anew.
     """
     if not isinstance(spec, MissionSpec):
         raise InvalidValueError(f"spec: expected a MissionSpec, got {type(spec).__name__}")
     builder = lookup_builder(spec.type)
+    key = (spec.type, builder, repr(thaw(spec.params)), policy)
+    try:
+        known = _built.get(key)
+    except TypeError:  # a builder that cannot be hashed is built every time
+        return _build(spec, builder, policy)
+    if known is not None:
+        with contextlib.suppress(KeyError):  # another thread may have evicted it meanwhile
+            _built.move_to_end(key)
+        return known
+    workflow = _build(spec, builder, policy)
+    _built[key] = workflow
+    while len(_built) > BUILT_CACHE:
+        with contextlib.suppress(KeyError):
+            _built.popitem(last=False)
+    return workflow
+
+
+def _build(spec: MissionSpec, builder: Builder, policy: Policy) -> WorkflowDefinition:
     workflow = builder(spec.params)
     if not isinstance(workflow, WorkflowDefinition):
         raise InvalidValueError(

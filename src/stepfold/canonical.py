@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from pyrsistent import PMap, PVector, pvector
 
 from stepfold.errors import InvalidValueError
-from stepfold.values import WALK_DEPTH, freeze, too_deep
+from stepfold.values import WALK_DEPTH, Value, entries, freeze, too_deep
 
 __all__ = ["canonical_json", "sha256_json"]
 
@@ -18,18 +18,18 @@ _PVECTOR_TYPE: type = type(pvector())  # the concrete (C) class; `PVector` itsel
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined,unused-ignore]
 
 
-def _utf16_order(key: str) -> bytes:
-    return key.encode("utf-16-be", "surrogatepass")
+def _utf16_order(item: tuple[str, Value]) -> bytes:
+    return item[0].encode("utf-16-be", "surrogatepass")
 
 
-def _sorted_keys(mapping: Mapping[str, object]) -> list[str]:
-    keys = list(mapping)
-    if all(key.isascii() for key in keys):
-        keys.sort()
+def _sorted_items(mapping: Mapping[str, Value]) -> list[tuple[str, Value]]:
+    """The entries in RFC 8785 order: by the UTF-16 code units of the keys (code point order when all are ASCII)."""
+    items = entries(mapping)
+    if all([key.isascii() for key, _ in items]):
+        items.sort()  # keys are unique, so tuples never compare their values
     else:
-        # RFC 8785 section 3.2.3: order by UTF-16 code units, not code points.
-        keys.sort(key=_utf16_order)
-    return keys
+        items.sort(key=_utf16_order)  # RFC 8785 section 3.2.3
+    return items
 
 
 def _encode_float(x: float) -> str:
@@ -68,50 +68,51 @@ def _encode_float(x: float) -> str:
     return sign + body
 
 
-def _encode(value: object, depth: int) -> str:
+def _encode(value: object, out: list[str], depth: int) -> None:
+    """Append the JCS text of `value` to `out` (one list for the whole value: no string built per level)."""
     t = type(value)
     if t is str:
-        return _encode_str(value)  # type: ignore[arg-type]
-    if t is int:
-        return int.__repr__(value)
-    if t is PMap or t is dict:
+        out.append(_encode_str(value))  # type: ignore[arg-type]
+    elif t is int:
+        out.append(int.__repr__(value))
+    elif t is PMap or t is dict or (t is not str and isinstance(value, Mapping)):
         if depth >= WALK_DEPTH:
             raise too_deep()
-        depth += 1
-        return (
-            "{"
-            + ",".join(
-                _encode_str(key) + ":" + _encode(value[key], depth)  # type: ignore[index]
-                for key in _sorted_keys(value)  # type: ignore[arg-type]
-            )
-            + "}"
-        )
-    if t is _PVECTOR_TYPE or t is list or t is tuple:
+        out.append("{")
+        first = True
+        for key, item in _sorted_items(value):  # type: ignore[arg-type]
+            if first:
+                first = False
+            else:
+                out.append(",")
+            out.append(_encode_str(key))
+            out.append(":")
+            _encode(item, out, depth + 1)
+        out.append("}")
+    elif t is _PVECTOR_TYPE or t is list or t is tuple or isinstance(value, (PVector, list, tuple)):
         if depth >= WALK_DEPTH:
             raise too_deep()
-        depth += 1
-        return "[" + ",".join([_encode(item, depth) for item in value]) + "]"  # type: ignore[attr-defined]
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float) and t is float:
-        return _encode_float(value)
-    if isinstance(value, Mapping):
-        if depth >= WALK_DEPTH:
-            raise too_deep()
-        depth += 1
-        return "{" + ",".join(_encode_str(key) + ":" + _encode(value[key], depth) for key in _sorted_keys(value)) + "}"
-    if isinstance(value, (PVector, list, tuple)):
-        if depth >= WALK_DEPTH:
-            raise too_deep()
-        depth += 1
-        return "[" + ",".join([_encode(item, depth) for item in value]) + "]"
-    if isinstance(value, (bool, int, float, str)):
-        return _encode(freeze(value), depth)
-    raise InvalidValueError(f"value: cannot encode {type(value).__name__} as canonical JSON")
+        out.append("[")
+        first = True
+        for item in value:  # type: ignore[attr-defined]
+            if first:
+                first = False
+            else:
+                out.append(",")
+            _encode(item, out, depth + 1)
+        out.append("]")
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif t is float:
+        out.append(_encode_float(value))  # type: ignore[arg-type]
+    elif isinstance(value, (bool, int, float, str)):
+        _encode(freeze(value), out, depth)
+    else:
+        raise InvalidValueError(f"value: cannot encode {type(value).__name__} as canonical JSON")
 
 
 def canonical_json(value: object) -> bytes:
@@ -123,8 +124,10 @@ def canonical_json(value: object) -> bytes:
     print, NaN or an infinity, a lone surrogate, a key that is not a string)
     raises `InvalidValueError`.
     """
+    out: list[str] = []
     try:
-        return _encode(value, 0).encode("utf-8")
+        _encode(value, out, 0)
+        return "".join(out).encode("utf-8")
     except InvalidValueError:
         raise
     except (ValueError, TypeError, AttributeError) as exc:

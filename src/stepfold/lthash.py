@@ -10,6 +10,7 @@ so a lane-wise add is a few big-int operations (SWAR), not 1024 additions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 from typing import Final
@@ -30,9 +31,23 @@ _EVEN = int.from_bytes(b"\xff\xff\x00\x00" * (ELEMENT_BYTES // 4), "little")  # 
 _CHUNK = 65535  # per-slot sums of this many 16-bit lanes still fit in 32 bits
 
 
+ELEMENT_CACHE = 4096
+"""How many entries' elements `entry_element` remembers, by the exact bytes it hashes (~9 MiB when full)."""
+
+
+@functools.lru_cache(maxsize=ELEMENT_CACHE)
+def _element_of(encoded: bytes) -> int:
+    return int.from_bytes(hashlib.shake_256(encoded).digest(ELEMENT_BYTES), "little")
+
+
 def entry_element(key: str, value: Value) -> int:
-    """The LtHash element of one entry: SHAKE-256 of JCS `[key, value]`, 2048 bytes little-endian."""
-    return int.from_bytes(hashlib.shake_256(canonical_json([key, value])).digest(ELEMENT_BYTES), "little")
+    """The LtHash element of one entry: SHAKE-256 of JCS `[key, value]`, 2048 bytes little-endian.
+
+    Remembered by content: the cache key is the canonical encoding itself, so
+    equal bytes give the same element and different bytes never share one
+    (an entry replaced or removed later needs its element again).
+    """
+    return _element_of(canonical_json([key, value]))
 
 
 def lane_add(a: int, b: int) -> int:

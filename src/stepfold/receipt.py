@@ -12,12 +12,16 @@ input_digest, state_digest, status]`.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import re
 from collections.abc import Iterable
 
 import attrs
 from pyrsistent import PVector, pvector
 
 from stepfold.canonical import sha256_json
+from stepfold.collector import untrack
 
 __all__ = [
     "RECEIPT_FORMAT",
@@ -41,19 +45,33 @@ def input_digest(value: object, *, given: bool) -> str:
     return sha256_json(value) if given else ""
 
 
+_PLAIN = re.compile(r"[ !#-\[\]-~]*\Z")  # printable ASCII but `"` and `\`: JCS writes such a string as it is
+
+
+def _plain_sha256(*parts: str) -> str | None:
+    """SHA-256 of JCS of an array of strings none of which needs escaping (digests, tags, statuses), or None."""
+    for part in parts:
+        if not _PLAIN.match(part):
+            return None
+    return hashlib.sha256(('["' + '","'.join(parts) + '"]').encode("ascii")).hexdigest()
+
+
 def genesis_hash(workflow_digest: str, initial_state_digest: str, policy_digest: str | None = None) -> str:
     """SHA-256 of JCS `["stepfold/receipt/2", workflow_digest, initial_state_digest, policy_digest]`.
 
     With `policy_digest=None`, the format-1 genesis `["stepfold/receipt/1", workflow_digest, initial_state_digest]`.
     """
     if policy_digest is None:
-        return sha256_json([RECEIPT_FORMAT_1, workflow_digest, initial_state_digest])
-    return sha256_json([RECEIPT_FORMAT, workflow_digest, initial_state_digest, policy_digest])
+        parts = [RECEIPT_FORMAT_1, workflow_digest, initial_state_digest]
+    else:
+        parts = [RECEIPT_FORMAT, workflow_digest, initial_state_digest, policy_digest]
+    return _plain_sha256(*parts) or sha256_json(parts)
 
 
 def link_hash(previous: str, step_digest: str, input_digest: str, state_digest: str, status: str) -> str:
     """SHA-256 of JCS `[previous, step_digest, input_digest, state_digest, status]`."""
-    return sha256_json([previous, step_digest, input_digest, state_digest, status])
+    fast = _plain_sha256(previous, step_digest, input_digest, state_digest, status)
+    return fast if fast is not None else sha256_json([previous, step_digest, input_digest, state_digest, status])
 
 
 @attrs.frozen
@@ -96,11 +114,10 @@ class Receipt:
     initial_state_digest: str
     links: PVector[ReceiptLink] = attrs.field(factory=pvector, converter=_links)
     policy_digest: str | None = attrs.field(default=None, kw_only=True)
-    genesis: str = attrs.field(init=False, eq=False, repr=False)
-    """The chain's first hash, binding the workflow, the initial state and (format 2) the policy."""
 
-    @genesis.default
-    def _genesis(self) -> str:
+    @functools.cached_property
+    def genesis(self) -> str:
+        """The chain's first hash, binding the workflow, the initial state and (format 2) the policy."""
         return genesis_hash(self.workflow_digest, self.initial_state_digest, self.policy_digest)
 
     @property
@@ -128,7 +145,11 @@ class Receipt:
             status,
             link_hash(self.head, step_digest, input_digest, state_digest, status),
         )
-        return attrs.evolve(self, links=self.links.append(link))
+        links = self.links.append(link)
+        untrack(links)  # links are strings: no cycle, nothing for the collector to walk
+        return Receipt(
+            self.id, self.workflow_digest, self.initial_state_digest, links, policy_digest=self.policy_digest
+        )
 
     def truncated(self, count: int) -> Receipt:
         """The receipt of the first `count` links only (a run forked before its step `count`)."""

@@ -77,7 +77,9 @@ def lookup_mission(name: str) -> Mission:
 
 def mission_operations(name: str, base: Mapping[str, Operation] = DEFAULT_OPERATIONS) -> PMap[str, Operation]:
     """`base` plus the operations the mission registered under `name` brings (its own win on a clash)."""
-    return pmap(base) + lookup_mission(name).operations
+    own = lookup_mission(name).operations
+    table = base if isinstance(base, PMap) else pmap(base)
+    return table + own if own else table
 
 
 def operations_for(

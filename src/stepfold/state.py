@@ -8,13 +8,14 @@ changes k entries costs O(k * entry size), whatever the size of the state.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Final
+from typing import Final, Union
 
 import attrs
-from pyrsistent import PMap, PSet, pmap, pset
+from pyrsistent import PMap, pmap
 
+from stepfold.collector import untrack_map
 from stepfold.delta import StateDelta
 from stepfold.errors import InvalidValueError
 from stepfold.lthash import ELEMENT_BYTES, accumulate, digest_of, entry_element, lane_add, lane_sub
@@ -40,6 +41,35 @@ runaway loop or the wrong tool, never a workflow's real state. Checked in O(1).
 """
 
 _MISSING: Final = object()
+
+
+def _get_by_buckets(data: PMap[str, Value], key: str) -> object:
+    buckets = data._buckets  # type: ignore[attr-defined]
+    bucket = buckets[hash(key) % len(buckets)]
+    if bucket:
+        for known, value in bucket:
+            if known == key:
+                return value
+    return _MISSING
+
+
+def _get_by_mapping(data: PMap[str, Value], key: str) -> object:
+    return data.get(key, _MISSING)
+
+
+def _lookup() -> Callable[[PMap[str, Value], str], object]:
+    """`data[key]` or `_MISSING`: read from the map's buckets (`Mapping.get` raises and catches a KeyError for every
+    absent key), when this pyrsistent keeps its entries as stepfold expects; through `get` otherwise."""
+    probe: PMap[str, Value] = pmap({"a": 1, "b": 2})
+    try:
+        if _get_by_buckets(probe, "a") == 1 and _get_by_buckets(probe, "z") is _MISSING:
+            return _get_by_buckets
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return _get_by_mapping
+
+
+_get = _lookup()
 
 
 @contextmanager
@@ -95,6 +125,18 @@ def _check_key(key: object) -> str:
     return frozen
 
 
+Touched = Union[tuple[str, "Touched"], None]
+"""The keys written since a lineage's first state, newest first, as a chain of pairs: adding one is O(1)."""
+
+
+def _keys_of(touched: Touched) -> set[str]:
+    keys: set[str] = set()
+    while touched is not None:
+        key, touched = touched
+        keys.add(key)
+    return keys
+
+
 @attrs.frozen(init=False, eq=False, repr=False)
 class State(Mapping[str, Value]):
     """An immutable `Mapping[str, Value]` whose `set`/`remove`/`update` return new states in O(log n).
@@ -117,7 +159,7 @@ class State(Mapping[str, Value]):
     digest: str
     """SHA-256 (hex) of the LtHash accumulator: identifies the content, whatever the insertion order."""
     _lineage_token: object
-    _touched: PSet[str]
+    _touched: Touched
 
     def __init__(
         self, entries: Mapping[str, object] | Iterable[tuple[str, object]] = (), *, path: str = "state"
@@ -136,7 +178,8 @@ class State(Mapping[str, Value]):
                 assert isinstance(frozen, PMap)
                 data = frozen
                 acc = accumulate(entry_element(k, v) for k, v in data.items())
-        self.__attrs_init__(data, acc, digest_of(acc), object(), pset())
+        untrack_map(data)
+        self.__attrs_init__(data, acc, digest_of(acc), object(), None)
 
     @classmethod
     def from_accumulator(cls, entries: Mapping[str, object], accumulator: bytes, *, path: str = "state") -> State:
@@ -152,12 +195,14 @@ class State(Mapping[str, Value]):
             frozen = freeze(entries, path=path)
         assert isinstance(frozen, PMap)
         acc = int.from_bytes(accumulator, "little")
+        untrack_map(frozen)
         new = object.__new__(cls)
-        new.__attrs_init__(frozen, acc, digest_of(acc), object(), pset())
+        new.__attrs_init__(frozen, acc, digest_of(acc), object(), None)
         return new
 
     @classmethod
-    def _derived(cls, base: State, data: PMap[str, Value], acc: int, touched: PSet[str]) -> State:
+    def _derived(cls, base: State, data: PMap[str, Value], acc: int, touched: Touched) -> State:
+        untrack_map(data)
         new = object.__new__(cls)
         new.__attrs_init__(data, acc, digest_of(acc), base._lineage_token, touched)
         return new
@@ -205,7 +250,7 @@ class State(Mapping[str, Value]):
         """A new state with `key` bound to `freeze(value)`; O(log n + size of the old and new entry)."""
         key = _check_key(key)
         frozen = freeze_entry("state", key, value)
-        old = self._data.get(key, _MISSING)
+        old = _get(self._data, key)
         if old is frozen:
             return self
         if old is _MISSING and len(self._data) >= MAX_STATE_ENTRIES:
@@ -213,17 +258,17 @@ class State(Mapping[str, Value]):
         acc = lane_add(self._acc, entry_element(key, frozen))
         if old is not _MISSING:
             acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
-        return State._derived(self, self._data.set(key, frozen), acc, self._touched.add(key))
+        return State._derived(self, self._data.set(key, frozen), acc, (key, self._touched))
 
     def remove(self, key: str) -> State:
         """A new state without `key`; removing an absent key returns this state unchanged; a non-string key is refused."""
         if type(key) is not str:
             key = _check_key(key)
-        old = self._data.get(key, _MISSING)
+        old = _get(self._data, key)
         if old is _MISSING:
             return self
         acc = lane_sub(self._acc, entry_element(key, old))  # type: ignore[arg-type]
-        return State._derived(self, self._data.remove(key), acc, self._touched.add(key))
+        return State._derived(self, self._data.remove(key), acc, (key, self._touched))
 
     discard = remove
 
@@ -232,22 +277,23 @@ class State(Mapping[str, Value]):
         if not isinstance(entries, Mapping):
             raise InvalidValueError(f"state update: expected a mapping, got {type(entries).__name__}")
         data, acc, touched = self._data, self._acc, self._touched
+        evolver = data.evolver()  # one evolver for the whole batch: each key a mapping holds once
         for key, value in entries.items():
             key = _check_key(key)
             frozen = freeze_entry("state", key, value)
-            old = data.get(key, _MISSING)
+            old = _get(data, key)
             if old is frozen:
                 continue
-            if old is _MISSING and len(data) >= MAX_STATE_ENTRIES:
-                raise _too_many("state", len(data) + 1)
+            if old is _MISSING and len(evolver) >= MAX_STATE_ENTRIES:
+                raise _too_many("state", len(evolver) + 1)
             acc = lane_add(acc, entry_element(key, frozen))
             if old is not _MISSING:
                 acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
-            data = data.set(key, frozen)
-            touched = touched.add(key)
-        if data is self._data:
+            evolver[key] = frozen
+            touched = (key, touched)
+        if not evolver.is_dirty():
             return self
-        return State._derived(self, data, acc, touched)
+        return State._derived(self, evolver.persistent(), acc, touched)
 
     def to_dict(self) -> dict[str, object]:
         """The content as plain, freshly built `dict`/`list` data with sorted keys."""
@@ -277,7 +323,7 @@ def state_delta(before: State, after: State) -> StateDelta:
         return StateDelta()
     old, new = before._data, after._data
     if before._lineage_token is after._lineage_token:
-        candidates: Iterable[str] = set(before._touched) | set(after._touched)
+        candidates: Iterable[str] = _keys_of(before._touched) | _keys_of(after._touched)
     else:
         candidates = set(old) | set(new)
     written: dict[str, Value] = {}

@@ -14,6 +14,7 @@ from typing import Union
 
 from pyrsistent import PMap, PVector, pmap, pvector
 
+from stepfold.collector import UNTRACK_FROM, untrack, untrack_map
 from stepfold.errors import InvalidValueError
 from stepfold.messages import brief_repr, describe_int, format_path
 
@@ -32,6 +33,7 @@ __all__ = [
     "values_identical",
     "WALK_DEPTH",
     "too_deep",
+    "entries",
 ]
 
 Value = Union[None, bool, int, float, str, "PVector[Value]", "PMap[str, Value]"]
@@ -167,9 +169,10 @@ def _freeze_mapping(obj: Mapping[object, object], depth: int, active: set[int]) 
         unchanged = unchanged and frozen is item
         out[name] = frozen
     active.discard(oid)
-    if unchanged:
-        return obj  # type: ignore[return-value]
-    return pmap(out)
+    result: PMap[str, Value] = obj if unchanged else pmap(out)  # type: ignore[assignment]
+    if len(out) >= UNTRACK_FROM:
+        untrack_map(result)
+    return result
 
 
 def _freeze_sequence(obj: Sequence[object], depth: int, active: set[int]) -> PVector[Value]:
@@ -185,9 +188,10 @@ def _freeze_sequence(obj: Sequence[object], depth: int, active: set[int]) -> PVe
         unchanged = unchanged and frozen is item
         out.append(frozen)
     active.discard(oid)
-    if unchanged:
-        return obj  # type: ignore[return-value]
-    return pvector(out)
+    vector: PVector[Value] = obj if unchanged else pvector(out)  # type: ignore[assignment]
+    if len(out) >= UNTRACK_FROM:
+        untrack(vector)
+    return vector
 
 
 def freeze(obj: object, *, path: str = "value") -> Value:
@@ -235,6 +239,14 @@ def freeze_map(obj: object, *, path: str = "value") -> PMap[str, Value]:
 def freeze_params(value: object) -> Params:
     """A mission's params: `freeze_map(value, path="params")`, with `None` meaning no params."""
     return freeze_map({} if value is None else value, path="params")
+
+
+def entries(mapping: Mapping[str, Value]) -> list[tuple[str, Value]]:
+    """A mapping's (key, value) pairs, in no particular order; a `PMap`'s read straight from its buckets (no lookups)."""
+    buckets = getattr(mapping, "_buckets", None) if type(mapping) is PMap else None
+    if buckets is not None:
+        return [item for bucket in buckets if bucket for item in bucket]
+    return list(mapping.items())
 
 
 def too_deep() -> InvalidValueError:

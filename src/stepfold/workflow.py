@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Iterable, Mapping
 
 import attrs
 from pyrsistent import pmap
 
-from stepfold.canonical import sha256_json
+from stepfold.canonical import canonical_json
 from stepfold.errors import InvalidValueError
 from stepfold.messages import brief_repr
 from stepfold.state import State
-from stepfold.values import Params, Value, freeze, freeze_map, thaw
+from stepfold.values import Params, freeze, freeze_map, thaw
 
 __all__ = ["StepSpec", "WorkflowDefinition", "ExecutionContext", "HUMAN", "RUNTIME"]
 
@@ -44,8 +46,6 @@ class StepSpec:
     id: str
     kind: str
     payload: Params
-    digest: str = attrs.field(eq=False, repr=False)
-    """SHA-256 (hex) of the JCS encoding of `{"id", "kind", "payload"}`: the receipt's step digest."""
     operation: str | None = attrs.field(eq=False, repr=False)
     """The operation this step names in `payload["operation"]`, or None."""
     effect: str | None = attrs.field(eq=False, repr=False)
@@ -71,15 +71,23 @@ class StepSpec:
                 f"{where} payload.effect: a human step waits for a person, it cannot perform effect {effect!r}; "
                 "give the effect to a runtime step"
             )
-        digest = sha256_json({"id": step_id, "kind": step_kind, "payload": frozen})
         self.__attrs_init__(
             step_id,
             step_kind,
             frozen,
-            digest,
             operation if isinstance(operation, str) else None,
             effect if isinstance(effect, str) else None,
         )
+
+    @functools.cached_property
+    def canonical(self) -> bytes:
+        """The JCS encoding of `{"id", "kind", "payload"}`, computed once (the step as a workflow digest hashes it)."""
+        return canonical_json({"id": self.id, "kind": self.kind, "payload": self.payload})
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """SHA-256 (hex) of the JCS encoding of `{"id", "kind", "payload"}`: the receipt's step digest."""
+        return hashlib.sha256(self.canonical).hexdigest()
 
     @property
     def takes_input(self) -> bool:
@@ -160,10 +168,19 @@ class WorkflowDefinition:
                 )
             seen[step.id] = index
         frozen_metadata = _freeze_metadata({} if metadata is None else metadata)
-        digest = sha256_json(
-            {"id": workflow_id, "metadata": frozen_metadata, "steps": [_step_json(s) for s in frozen_steps]}
+        # JCS `{"id", "metadata", "steps"}`, its keys in order, each step's own encoding spliced in as it is.
+        text = b"".join(
+            (
+                b'{"id":',
+                canonical_json(workflow_id),
+                b',"metadata":',
+                canonical_json(frozen_metadata),
+                b',"steps":[',
+                b",".join(step.canonical for step in frozen_steps),
+                b"]}",
+            )
         )
-        self.__attrs_init__(workflow_id, frozen_steps, frozen_metadata, digest)
+        self.__attrs_init__(workflow_id, frozen_steps, frozen_metadata, hashlib.sha256(text).hexdigest())
 
     @property
     def name(self) -> str:
@@ -185,10 +202,6 @@ class WorkflowDefinition:
             "name": self.id,
             "steps": [step.to_dict() for step in self.steps],
         }
-
-
-def _step_json(step: StepSpec) -> Mapping[str, Value]:
-    return pmap({"id": step.id, "kind": step.kind, "payload": step.payload})
 
 
 def _to_state(value: Mapping[str, object]) -> State:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import NamedTuple
 
-import attrs
 from pyrsistent import PMap, PVector, pvector
 
 from stepfold.errors import InvalidInputError, OperationError
 from stepfold.messages import brief_repr, format_path
 from stepfold.operations.base import argument, describe
 from stepfold.state import State
-from stepfold.values import Value, thaw
+from stepfold.values import Value, entries, thaw
 from stepfold.workflow import StepSpec
 
 __all__ = [
@@ -56,8 +56,7 @@ def parse_date(value: object, where: str) -> datetime.date:
     return day
 
 
-@attrs.frozen
-class _Task:
+class _Task(NamedTuple):
     id: str | int
     priority: int | float
     due: str | None
@@ -71,28 +70,32 @@ def _list_at(state: State, key: str) -> PVector[Value]:
     return value
 
 
+def _task_problem(index: int, field: str, message: str) -> OperationError:
+    return OperationError(f"{format_path('state', ['tasks', index, *([field] if field else [])])}: {message}")
+
+
 def _tasks(state: State) -> list[_Task]:
     tasks = []
     seen: dict[object, int] = {}
     for index, raw in enumerate(_list_at(state, "tasks")):
-        where = format_path("state", ["tasks", index])
         if not isinstance(raw, PMap):
-            raise OperationError(f"{where}: expected a task mapping, got {describe(raw)}")
-        task_id = raw.get("id")
+            raise _task_problem(index, "", f"expected a task mapping, got {describe(raw)}")
+        fields = dict(entries(raw))
+        task_id = fields.get("id")
         if not isinstance(task_id, (str, int)) or isinstance(task_id, bool):
-            raise OperationError(f"{where}.id: expected a string or int id, got {describe(task_id)}")
+            raise _task_problem(index, "id", f"expected a string or int id, got {describe(task_id)}")
         if task_id in seen:
-            raise OperationError(f"{where}.id: {task_id!r} is already the id of state.tasks[{seen[task_id]}]")
+            raise _task_problem(index, "id", f"{task_id!r} is already the id of state.tasks[{seen[task_id]}]")
         seen[task_id] = index
-        priority = raw.get("priority", 0)
+        priority = fields.get("priority", 0)
         if not isinstance(priority, (int, float)) or isinstance(priority, bool):
-            raise OperationError(f"{where}.priority: expected a number, got {describe(priority)}")
-        due = raw.get("due")
-        if due is not None:
-            parse_date(due, f"{where}.due")
-        done = raw.get("done", False)
+            raise _task_problem(index, "priority", f"expected a number, got {describe(priority)}")
+        due = fields.get("due")
+        if due is not None and read_day(due) is None:
+            raise _task_problem(index, "due", f'expected a date "YYYY-MM-DD", got {describe(due)}')
+        done = fields.get("done", False)
         if not isinstance(done, bool):
-            raise OperationError(f"{where}.done: expected true or false, got {describe(done)}")
+            raise _task_problem(index, "done", f"expected true or false, got {describe(done)}")
         tasks.append(_Task(task_id, priority, due, done))  # type: ignore[arg-type]
     return tasks
 
