@@ -1,4 +1,8 @@
 # Every target sets itself up: a local .venv with the project installed editable (and its developer tools).
+# `editable_mode=compat` puts src/ on sys.path through a plain .pth file (as a src layout always had), so mypy run
+# on any file finds the checkout's stepfold; the default mode would use an import hook mypy cannot follow, because
+# the wheel's `pyrsistent-stubs` package comes from typings/.
+EDITABLE := --config-settings editable_mode=compat -e
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +14,7 @@ export HYPOTHESIS_PROFILE ?= ci
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
-	$(BIN)/python -m pip install --quiet -e '.[testing,signing,dask]' --group dev
+	$(BIN)/python -m pip install --quiet $(EDITABLE) '.[testing,signing,dask]' --group dev
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -36,7 +40,7 @@ bench: $(STAMP)
 
 # Optional tool groups, installed on first use into the same .venv.
 $(VENV)/.installed-%: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[testing,signing,dask]' --group dev --group $*
+	$(BIN)/python -m pip install --quiet $(EDITABLE) '.[testing,signing,dask]' --group dev --group $*
 	touch $@
 
 bench-peers: $(VENV)/.installed-bench

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pyrsistent import PMap, PVector
 
-from stepfold import OperationError, Params, State, StepSpec, WorkflowDefinition, register_mission
+from stepfold import OperationError, Params, State, StepSpec, WorkflowDefinition, canonical_json, register_mission
 from stepfold.effects import Effect, EffectCall, RetryPolicy
 
 LEDGER = Path("notes-ledger.jsonl")
@@ -65,7 +65,9 @@ def count_words(state: State, step: StepSpec) -> State:
     """Pure: `stats = {"lines", "words"}` from the notes the first effect recorded."""
     notes = state.get("notes")
     if not isinstance(notes, PMap) or not isinstance(notes.get("lines"), PVector):
-        raise OperationError(f"state.notes: expected the notes tests-read records, got {notes!r}")
+        raise OperationError(
+            f"state.notes: expected the notes notes-read records, got {canonical_json(notes).decode()}"
+        )
     lines = notes["lines"]
     assert isinstance(lines, PVector)
     return state.set("stats", {"lines": len(lines), "words": sum(len(str(line).split()) for line in lines)})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+import pytest
 
 from stepfold import ExecutionContext, OrchestrationResult, Params, StepSpec, WorkflowDefinition, run_mission
 
@@ -13,6 +16,42 @@ SCRIPT = Path(sys.executable).parent / "stepfold"
 """The console script of the environment running the tests."""
 
 Proc = subprocess.CompletedProcess[str]
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The project's folder: a git checkout or an unpacked sdist."""
+
+
+def installed_stubs() -> Path | None:
+    """The `pyrsistent-stubs` package an installed (not editable) stepfold brought, if there is one."""
+    for folder in map(Path, sys.path):
+        if (folder / "pyrsistent-stubs" / "__init__.pyi").is_file():
+            return folder / "pyrsistent-stubs"
+    return None
+
+
+def user_mypy(folder: Path, code: str) -> dict[int, str]:
+    """`mypy --strict` on `code` as a user's file in `folder`, seeing stepfold as its users do: {line: error}.
+
+    With an installed stepfold, exactly what its wheel installed; in a checkout, typings/ and src/ (which the
+    wheel installs as `pyrsistent-stubs` and `stepfold`; tests/test_sdist.py checks that it does).
+    Skips when mypy is not installed.
+    """
+    mypy_api = pytest.importorskip("mypy.api")
+    paths = [] if installed_stubs() is not None else [ROOT / "typings", ROOT / "src"]
+    config = folder / "mypy.ini"
+    config.write_text("[mypy]\n" + (f"mypy_path = {os.pathsep.join(map(str, paths))}\n" if paths else ""))
+    user = folder / "user_code.py"
+    user.write_text(code, encoding="utf-8")
+    report, errors, _ = mypy_api.run(
+        ["--strict", "--config-file", str(config), "--cache-dir", str(folder / ".mypy_cache"), str(user)]
+    )
+    assert errors == "", errors
+    found: dict[int, str] = {}
+    for line in report.splitlines():
+        where, sep, message = line.partition(": error: ")
+        if sep:
+            found[int(where.split(":")[1])] = message
+    return found
 
 
 def run_cli(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> Proc:

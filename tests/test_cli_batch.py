@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
+import signal
 import subprocess
 import textwrap
 from pathlib import Path
@@ -116,7 +118,7 @@ def test_a_process_pool_gives_the_same_summary_and_store(tmp_path: Path) -> None
             3,
             "2 calls: 1 completed, 1 suspended, 0 failed, 0 errors",
         ),
-        ([line("daily_loop", {}, DAILY_STATE), "{"], 1, "2 calls: 0 completed, 1 suspended, 0 failed, 1 errors"),
+        ([line("daily_loop", {}, DAILY_STATE), "{"], 1, "2 calls: 0 completed, 1 suspended, 0 failed, 1 error"),
         ([""], 0, "0 calls: 0 completed, 0 suspended, 0 failed, 0 errors"),
     ],
 )
@@ -231,7 +233,113 @@ def test_the_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
     assert proc.returncode == 1
     frames = drawn.decode().replace("\r\n", "\n").split("\r")
     assert frames[0] == ""
-    assert frames[1] == "[######........................] 1/5"  # the bad line counts at once
-    assert frames[-1] == "[##############################] 5/5\n"
+    assert re.fullmatch(r"\[#*\.*\] +\d+% 1 lines", frames[1]) and len(frames[1].split("]")[0]) == 31
+    assert frames[-1] == "[##############################] 100% 5 lines\n"  # by bytes read: the whole file
     assert 2 <= len(frames) <= 6  # redrawn at most ten times a second, and always at the end
     assert out.splitlines()[-1].startswith("5 calls: 4 completed")
+
+
+# Streaming: lines read as the calls run, an endless line refused, Ctrl-C summarised ------------------------------
+
+
+def _started(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    """`stepfold batch - ARGS` reading from a pipe this test writes to, in its own process group."""
+    return subprocess.Popen(
+        [str(SCRIPT), "batch", "-", *args],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _read_rows(proc: subprocess.Popen[str], count: int) -> list[str]:
+    """The header and the next `count` rows, read as the batch prints them."""
+    assert proc.stdout is not None
+    return [proc.stdout.readline() for _ in range(count + 1)]
+
+
+def test_rows_are_printed_while_the_input_is_still_open(tmp_path: Path) -> None:
+    proc = _started(tmp_path)
+    assert proc.stdin is not None
+    proc.stdin.write(line("echo", {"n": 1}) + "\n" + line("nope") + "\n")
+    proc.stdin.flush()
+    header, first, second = _read_rows(proc, 2)  # printed before the input ends: the batch streams
+    assert header.split() == ["line", "mission", "status", "run", "detail"]
+    assert first.split()[:3] == ["1", "echo", "completed"] and second.split()[:3] == ["2", "nope", "error"]
+    out, err = proc.communicate("")
+    assert proc.returncode == 1 and err == ""
+    assert out.splitlines()[-1] == "2 calls: 1 completed, 0 suspended, 0 failed, 1 error; 1 run saved in stepfold.db"
+
+
+def test_ctrl_c_while_waiting_for_input_prints_what_completed_and_keeps_it_saved(tmp_path: Path) -> None:
+    proc = _started(tmp_path)
+    assert proc.stdin is not None
+    proc.stdin.write("".join(line("echo", {"n": n}) + "\n" for n in range(3)))
+    proc.stdin.flush()
+    _read_rows(proc, 3)  # three calls done and saved; the batch now waits for more input
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert out.splitlines()[-1] == (
+        "interrupted (Ctrl-C) after 3 calls: 3 completed, 0 suspended, 0 failed, 0 errors; 3 runs saved in stepfold.db"
+    )
+    assert len(stepfold(tmp_path, "runs").stdout.splitlines()) == 1 + 3
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_mid_batch_stops_cleanly_and_everything_completed_stays_saved(tmp_path: Path, workers: str) -> None:
+    write_batch(tmp_path, [line("echo", {"n": n}) for n in range(20_000)])
+    proc = subprocess.Popen(
+        [str(SCRIPT), "batch", "calls.jsonl", "--workers", workers],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen = "".join(_read_rows(proc, 20))  # well under way
+    os.killpg(proc.pid, signal.SIGINT)
+    rest, err = proc.communicate(timeout=120)
+    out = seen + rest
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    summary = out.splitlines()[-1]
+    match = re.fullmatch(
+        r"interrupted \(Ctrl-C\) after (\d+) calls: (\d+) completed, .*; (\d+) runs saved in stepfold.db", summary
+    )
+    assert match is not None, summary
+    done, completed, saved = map(int, match.groups())
+    assert 20 <= done < 20_000 and done == completed == saved
+    rows_printed = [row for row in out.splitlines()[1:-1] if row.split()[2] == "completed"]
+    assert len(rows_printed) == done
+    assert len(stepfold(tmp_path, "runs").stdout.splitlines()) == 1 + saved
+
+
+def test_an_endless_line_is_refused_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["sh", "-c", f"{{ echo '{line('echo')}'; cat /dev/zero; }} | '{SCRIPT}' batch -"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == "batch: standard input line 2 is longer than 64 MiB (one call per line; nothing after it was read)\n"
+    )
+    assert done.stdout.splitlines()[-1].startswith("1 call: 1 completed")  # what came before it ran and was saved
+    assert len(stepfold(tmp_path, "runs").stdout.splitlines()) == 2
+
+
+def test_a_file_that_is_one_endless_line_is_refused(tmp_path: Path) -> None:
+    done = stepfold(tmp_path, "batch", "/dev/zero")
+    assert done.returncode == 2
+    assert (
+        done.stderr == "batch: /dev/zero line 1 is longer than 64 MiB (one call per line; nothing after it was read)\n"
+    )

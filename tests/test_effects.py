@@ -908,11 +908,10 @@ SHELL_FILES = (
     "signing.py",
     "pytest_plugin.py",
     "plugins.py",
-    "executors.py",
     "suite.py",
-    # executors.py's successors: the batch layer (run_many over executors) and golden receipt files.
     "batch.py",
     "worker.py",
+    "pool.py",
     "golden.py",
 )
 """Top-level shell modules (DESIGN.md, "Layers")."""

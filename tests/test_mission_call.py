@@ -9,6 +9,7 @@ import pytest
 from pyrsistent import PMap
 
 from stepfold.mission_call import MissionCall
+from stepfold.state import State
 
 APPROVE = {"daily-confirm-priorities": {"approved": True}}
 DAILY_STATE = json.loads(
@@ -21,7 +22,7 @@ def test_mission_call_freezes_its_inputs_at_the_boundary() -> None:
     call = MissionCall("daily_loop", params, {"tasks": []}, APPROVE)
     params["date"] = "changed"
     assert call.params["date"] == "2026-11-24"
-    assert isinstance(call.params, PMap) and isinstance(call.state, PMap) and isinstance(call.inputs, PMap)
+    assert isinstance(call.params, PMap) and isinstance(call.state, State) and isinstance(call.inputs, PMap)
     assert call == MissionCall("daily_loop", {"tags": ["a"], "date": "2026-11-24"}, {"tasks": []}, APPROVE)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import stepfold
 import stepfold.builder
 import stepfold.engine
 import stepfold.registry
+from tests.helpers import ROOT, installed_stubs, user_mypy
 
 
 @pytest.mark.parametrize(
@@ -30,6 +33,8 @@ import stepfold.registry
                 "WorkflowDefinition",
                 "ExecutionContext",
                 "OrchestrationResult",
+                "AntiFailureViolation",
+                "EnvelopeViolation",
             ],
         ),
         ("stepfold.builder", ["MissionSpec", "build_workflow"]),
@@ -58,10 +63,10 @@ def test_everything_in_all_is_importable() -> None:
 LAYERS: list[list[str]] = [
     ["errors", "messages", "collector", "values", "canonical", "lthash", "delta", "state"],
     ["workflow", "policy", "outcome", "effect", "operations", "lineage", "receipt", "result", "fields", "reader"],
-    ["engine", "verdict", "verification"],
+    ["engine", "verdict", "verification", "transfer"],
     ["missions", "builder", "registry", "mission_call"],
     ["testing"],
-    ["plugins", "effects", "worker", "batch", "suite", "golden", "signing", "store", "cli", "pytest_plugin"],
+    ["plugins", "effects", "worker", "pool", "batch", "suite", "golden", "signing", "store", "cli", "pytest_plugin"],
 ]
 """stepfold's rooms, from the bottom up (as the package docstring shows them): each imports only its own layer and those below."""
 
@@ -91,3 +96,107 @@ def test_imports_point_down_the_layers() -> None:
             if layer_of[imported] > layer_of[room]:
                 upward.append(f"{path.relative_to(package)} imports stepfold.{imported}")
     assert upward == []
+
+
+def test_the_lazy_exports_are_the_imports_mypy_sees() -> None:
+    """`stepfold/__init__.py` imports each name on first use; its table matches the imports under TYPE_CHECKING."""
+    tree = ast.parse(Path(stepfold.__file__).read_text(encoding="utf-8"))
+    guarded = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+    )
+    imported = {
+        (node.module, alias.name) for node in guarded.body if isinstance(node, ast.ImportFrom) for alias in node.names
+    }
+    table = stepfold._EXPORTS
+    assert imported == {(module, name) for module, names in table.items() for name in names}
+    assert {name for _, name in imported} | {"__version__"} == set(stepfold.__all__)
+
+
+def _stepfold_modules_after(code: str) -> list[str]:
+    """The stepfold modules a fresh interpreter has imported after running `code`."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'stepfold'))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    listed: list[str] = ast.literal_eval(proc.stdout.strip())
+    return listed
+
+
+def test_importing_stepfold_imports_only_what_is_used() -> None:
+    assert _stepfold_modules_after("import stepfold") == ["stepfold", "stepfold.version"]
+    loaded = _stepfold_modules_after("from stepfold import canonical_json")
+    assert "stepfold.canonical" in loaded and "stepfold.cli" not in loaded and "stepfold.store" not in loaded
+    assert "stepfold.engine" in _stepfold_modules_after("import stepfold; stepfold.run_workflow")
+
+
+def test_a_name_stepfold_does_not_have_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="module 'stepfold' has no attribute 'Stat'"):
+        stepfold.Stat  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(ImportError, match="cannot import name 'Stat'"):
+        exec("from stepfold import Stat", {})
+    assert stepfold.state is importlib.import_module("stepfold.state")  # a submodule is an attribute, as always
+    assert set(stepfold.__all__) <= set(dir(stepfold))
+
+
+def test_the_testing_harness_without_hypothesis_says_what_to_install() -> None:
+    code = "import sys; sys.modules['hypothesis'] = None; import stepfold.testing"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1] == (
+        "ModuleNotFoundError: stepfold.testing needs hypothesis: install it with `pip install 'stepfold[testing]'`"
+    )
+
+
+# what users' mypy sees -------------------------------------------------------------------------------------
+
+USER_CODE = """
+from pyrsistent import PMap, PRecord, field, pmap
+from stepfold import State
+
+
+class Point(PRecord):
+    x = field(type=int)
+
+
+state = State({"tasks": {"a": 1}})
+tasks = state["tasks"]
+if isinstance(tasks, PMap):
+    more = tasks.update({"b": 2})
+    count: int = more.anything
+    wrong: int = tasks.update({"c": 3})
+    same: bool = tasks == {"a": 1} and state == {"tasks": {"a": 1}}
+state.anything
+ok: int = Point(x=1).x + len(pmap({"a": 1}).set("b", 2))
+"""
+
+
+def test_users_mypy_reads_stepfolds_values_with_the_shipped_pyrsistent_stubs(tmp_path: Path) -> None:
+    """`State.anything`, `PMap.anything` and an `update` result used as an int are errors for a user's mypy too."""
+    stubs = installed_stubs()
+    if stubs is not None and (ROOT / "typings" / "pyrsistent").is_dir():  # installed: the stubs are typings/'s
+        for stub in stubs.glob("*.pyi"):
+            assert stub.read_bytes() == (ROOT / "typings" / "pyrsistent" / stub.name).read_bytes(), stub.name
+    found = user_mypy(tmp_path, USER_CODE)
+    lines = USER_CODE.splitlines()
+    misspelt, misused, unknown = (
+        lines.index(text) + 1
+        for text in ("    count: int = more.anything", '    wrong: int = tasks.update({"c": 3})', "state.anything")
+    )
+    assert sorted(found) == [misspelt, misused, unknown], found  # PRecord fields, PMap use, == dict still pass
+    assert found[unknown] == '"State" has no attribute "anything"  [attr-defined]'
+    assert found[misspelt].startswith('"PMap[str, ') and 'has no attribute "anything"' in found[misspelt]
+    assert found[misused].startswith('Incompatible types in assignment (expression has type "PMap[str, ')
+
+
+SHARED_DESIGN = ROOT.parent / "shared" / "DESIGN.md"
+"""The design the project is built to, beside the checkout (absent in an unpacked sdist or a user's clone)."""
+
+
+def test_the_contract_in_docs_is_the_design_word_for_word() -> None:
+    contract = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    header, blank, body = contract.split("\n", 2)
+    assert header.startswith("> This is stepfold's contract") and blank == ""
+    if not SHARED_DESIGN.is_file():
+        pytest.skip(f"{SHARED_DESIGN} is absent: nothing to compare docs/design.md with")
+    assert body == SHARED_DESIGN.read_text(encoding="utf-8"), "copy ../shared/DESIGN.md into docs/design.md again"

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
+
+from tests.helpers import user_mypy
 
 pytest_plugins = ["pytester"]
 
@@ -145,3 +150,48 @@ def test_a_corrupt_golden_file_fails_with_a_rewrite_hint(project: pytest.Pyteste
 def test_the_option_is_in_pytest_help(pytester: pytest.Pytester) -> None:
     result = run(pytester, "--help")
     result.stdout.fnmatch_lines(["*--stepfold-update-golden*"])
+
+
+def test_importing_the_plugin_imports_nothing_of_stepfolds_core() -> None:
+    probe = "import sys, stepfold.pytest_plugin\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'stepfold'))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["['stepfold',", "'stepfold.pytest_plugin',", "'stepfold.version']"]
+
+
+def test_an_unrelated_projects_test_run_never_imports_stepfolds_core(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_other="""
+        import sys
+
+        def test_only_the_plugin_is_loaded():
+            loaded = sorted(m for m in sys.modules if m.split(".")[0] == "stepfold")
+            assert loaded == ["stepfold", "stepfold.pytest_plugin", "stepfold.version"], loaded
+        """
+    )
+    result = pytester.runpytest_subprocess(*plugin_arguments(), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+GOLDEN_USER_TEST = """
+from stepfold.pytest_plugin import GoldenReceipts
+from stepfold.suite import Scenario, Suite, SuiteResult
+
+SUITE = Suite("echoes", [Scenario("echo", {"x": 1}, [("echo", {"payload_key": "x"})])])
+
+
+def test_echoes(stepfold_golden: GoldenReceipts) -> None:
+    result: SuiteResult = stepfold_golden.check(SUITE)
+    assert result.scenario("echo").final_state["echo"] == 1
+
+
+def test_a_typo(stepfold_golden: GoldenReceipts) -> None:
+    stepfold_golden.chek(SUITE)
+"""
+
+
+def test_the_documented_fixture_annotation_passes_mypy_strict(tmp_path: Path) -> None:
+    found = user_mypy(tmp_path, GOLDEN_USER_TEST)
+    typo = GOLDEN_USER_TEST.splitlines().index("    stepfold_golden.chek(SUITE)") + 1
+    assert list(found) == [typo], found  # the documented use passes; the fixture is typed, not Any
+    assert found[typo].startswith('"GoldenReceipts" has no attribute "chek"')

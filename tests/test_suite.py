@@ -9,7 +9,6 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
-from pyrsistent import PMap
 
 from stepfold import MISSION_REGISTRY, Mission, State, StepSpec, WorkflowDefinition, canonical_json, thaw
 from stepfold.errors import StepfoldError, UnknownMissionError
@@ -37,7 +36,7 @@ def test_a_scenario_freezes_its_inputs_at_the_boundary() -> None:
     scenario = Scenario("s", state, [("daily_loop", params, APPROVE), "echo", MissionCall("echo", {"a": 1})])
     state["tasks"] = "changed"
     params["date"] = "changed"
-    assert isinstance(scenario.initial_state, PMap) and thaw(scenario.initial_state) == {"tasks": []}
+    assert isinstance(scenario.initial_state, State) and scenario.initial_state.to_dict() == {"tasks": []}
     assert scenario.missions == (
         MissionCall("daily_loop", {"date": "2026-11-24"}, {}, APPROVE),
         MissionCall("echo"),

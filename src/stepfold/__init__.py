@@ -21,6 +21,7 @@ core      workflow    StepSpec, WorkflowDefinition, ExecutionContext
           fields, reader   reading documents back (from_dict)
           engine      the fold: run_workflow, resume, fork, replay
           verdict, verification   verify: ok / tampered / diverged / unverifiable
+          transfer    a result across a process boundary: packed, rebuilt, checked by its head
 missions  missions/   Mission and the built-in missions
           builder     MissionSpec, build_workflow; registry: names -> missions
           mission_call  MissionCall, one mission to run by name
@@ -30,46 +31,97 @@ shell     plugins     missions from installed packages
           worker, batch, suite, golden   many runs over any executor; golden receipts
           signing     Ed25519 over run heads; store/: the SQLite run store
           cli/        the stepfold command; pytest_plugin: golden files in tests
+
+Every name is imported on first use (PEP 562), so `import stepfold` costs
+this file alone: the pytest plugin and the console script load only what
+they use, and `from stepfold import State` works as always.
 """
 
-from stepfold.batch import BatchError, CallError, run_as_completed, run_call, run_many
-from stepfold.builder import MissionSpec, build_workflow
-from stepfold.canonical import canonical_json, sha256_json
-from stepfold.engine import Orchestrator, check_run, fork, replay, resume, run_workflow
-from stepfold.errors import (
-    AlreadyResumedError,
-    AntiFailurePlanningError,
-    AntiFailureViolation,
-    EnvelopeViolation,
-    InvalidDocumentError,
-    InvalidInputError,
-    InvalidValueError,
-    OperationError,
-    RunNotFoundError,
-    StepfoldError,
-    StoreError,
-    TamperedRunError,
-    UnknownMissionError,
-)
-from stepfold.golden import GoldenDivergence, compare_golden, golden_document, golden_json
-from stepfold.lineage import Lineage, LineageEntry
-from stepfold.mission_call import MissionCall
-from stepfold.missions import Builder, Mission
-from stepfold.operations import DEFAULT_OPERATIONS, Operation, Operations
-from stepfold.outcome import EffectOutcome, failed_outcome, ok_outcome, read_outcome
-from stepfold.plugins import discover_missions
-from stepfold.policy import TIER2_POLICY, Policy
-from stepfold.receipt import Receipt, ReceiptLink
-from stepfold.registry import MISSION_REGISTRY, mission_operations, register_mission, run_mission
-from stepfold.result import OrchestrationResult
-from stepfold.state import State, StateDelta, state_delta
-from stepfold.store import RunSummary, SQLiteStore
-from stepfold.suite import Scenario, ScenarioResult, Suite, SuiteResult, check_suite, run_suite
-from stepfold.values import MAX_DEPTH, Params, Value, freeze, thaw, values_equal
-from stepfold.verdict import VERDICTS, Mismatch, Verification
-from stepfold.verification import verify
+from typing import TYPE_CHECKING
+
 from stepfold.version import __version__
-from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
+
+if TYPE_CHECKING:  # what mypy and readers see; at run time `__getattr__` imports each name from the same module
+    from stepfold.batch import BatchError, CallError, run_as_completed, run_call, run_in_order, run_many
+    from stepfold.builder import MissionSpec, build_workflow
+    from stepfold.canonical import canonical_json, sha256_json
+    from stepfold.engine import Orchestrator, check_run, fork, replay, resume, run_workflow
+    from stepfold.errors import (
+        AlreadyResumedError,
+        AntiFailurePlanningError,
+        AntiFailureViolation,
+        EnvelopeViolation,
+        InvalidDocumentError,
+        InvalidInputError,
+        InvalidValueError,
+        OperationError,
+        RunNotFoundError,
+        StepfoldError,
+        StoreError,
+        TamperedRunError,
+        UnknownMissionError,
+    )
+    from stepfold.golden import GoldenDivergence, compare_golden, golden_document, golden_json
+    from stepfold.lineage import Lineage, LineageEntry
+    from stepfold.mission_call import MissionCall
+    from stepfold.missions import Builder, Mission
+    from stepfold.operations import DEFAULT_OPERATIONS, Operation, Operations
+    from stepfold.outcome import EffectOutcome, failed_outcome, ok_outcome, read_outcome
+    from stepfold.plugins import discover_missions
+    from stepfold.policy import TIER2_POLICY, Policy
+    from stepfold.receipt import Receipt, ReceiptLink
+    from stepfold.registry import MISSION_REGISTRY, mission_operations, register_mission, run_mission
+    from stepfold.result import OrchestrationResult
+    from stepfold.state import State, StateDelta, state_delta
+    from stepfold.store import RunSummary, SQLiteStore
+    from stepfold.suite import Scenario, ScenarioResult, Suite, SuiteResult, check_suite, run_suite
+    from stepfold.values import MAX_DEPTH, Params, Value, freeze, thaw, values_equal
+    from stepfold.verdict import VERDICTS, Mismatch, Verification
+    from stepfold.verification import verify
+    from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "stepfold.batch": ("BatchError", "CallError", "run_as_completed", "run_call", "run_in_order", "run_many"),
+    "stepfold.builder": ("MissionSpec", "build_workflow"),
+    "stepfold.canonical": ("canonical_json", "sha256_json"),
+    "stepfold.engine": ("Orchestrator", "check_run", "fork", "replay", "resume", "run_workflow"),
+    "stepfold.errors": (
+        "AlreadyResumedError",
+        "AntiFailurePlanningError",
+        "AntiFailureViolation",
+        "EnvelopeViolation",
+        "InvalidDocumentError",
+        "InvalidInputError",
+        "InvalidValueError",
+        "OperationError",
+        "RunNotFoundError",
+        "StepfoldError",
+        "StoreError",
+        "TamperedRunError",
+        "UnknownMissionError",
+    ),
+    "stepfold.golden": ("GoldenDivergence", "compare_golden", "golden_document", "golden_json"),
+    "stepfold.lineage": ("Lineage", "LineageEntry"),
+    "stepfold.mission_call": ("MissionCall",),
+    "stepfold.missions": ("Builder", "Mission"),
+    "stepfold.operations": ("DEFAULT_OPERATIONS", "Operation", "Operations"),
+    "stepfold.outcome": ("EffectOutcome", "failed_outcome", "ok_outcome", "read_outcome"),
+    "stepfold.plugins": ("discover_missions",),
+    "stepfold.policy": ("TIER2_POLICY", "Policy"),
+    "stepfold.receipt": ("Receipt", "ReceiptLink"),
+    "stepfold.registry": ("MISSION_REGISTRY", "mission_operations", "register_mission", "run_mission"),
+    "stepfold.result": ("OrchestrationResult",),
+    "stepfold.state": ("State", "StateDelta", "state_delta"),
+    "stepfold.store": ("RunSummary", "SQLiteStore"),
+    "stepfold.suite": ("Scenario", "ScenarioResult", "Suite", "SuiteResult", "check_suite", "run_suite"),
+    "stepfold.values": ("MAX_DEPTH", "Params", "Value", "freeze", "thaw", "values_equal"),
+    "stepfold.verdict": ("VERDICTS", "Mismatch", "Verification"),
+    "stepfold.verification": ("verify",),
+    "stepfold.workflow": ("ExecutionContext", "StepSpec", "WorkflowDefinition"),
+}
+"""Each module and the public names it defines; tests/test_package.py checks that it matches the imports above."""
+
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "__version__",
@@ -142,6 +194,7 @@ __all__ = [
     "resume",
     "run_as_completed",
     "run_call",
+    "run_in_order",
     "run_many",
     "run_mission",
     "run_suite",
@@ -152,3 +205,27 @@ __all__ = [
     "values_equal",
     "verify",
 ]
+
+
+if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any `from stepfold import <typo>`
+
+    def __getattr__(name: str) -> object:
+        """Import the module that defines `name` (or the submodule `stepfold.<name>`) on first use."""
+        import importlib
+
+        module = _MODULE_OF.get(name)
+        if module is None:
+            if name.startswith("__"):  # probes such as `__test__` or `__wrapped__` name no submodule
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+            try:
+                return importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as missing:
+                if missing.name != f"{__name__}.{name}":
+                    raise
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))

@@ -29,7 +29,7 @@ import concurrent.futures
 import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Literal, TypeAlias, overload
+from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
@@ -40,7 +40,7 @@ from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.registry import run_mission
 from stepfold.result import OrchestrationResult
-from stepfold.worker import ChainError, chain_results, in_memory, submit_chain
+from stepfold.worker import ChainError, Submitted, in_memory, submit_chains
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "run_call",
     "run_many",
     "run_as_completed",
+    "run_in_order",
 ]
 
 ERRORS = ("raise", "return")
@@ -134,10 +135,14 @@ class _Task:
 
     start: int
     calls: tuple[MissionCall, ...]
-    future: concurrent.futures.Future[object]
+    submitted: Submitted
+
+    @property
+    def future(self) -> concurrent.futures.Future[Any]:
+        return self.submitted.future
 
     def outcomes(self) -> list[tuple[int, Outcome]]:
-        read = chain_results(self.future, len(self.calls))  # type: ignore[arg-type]
+        read = self.submitted.outcomes()
         slots: list[tuple[int, Outcome]] = []
         for offset, (call, outcome) in enumerate(zip(self.calls, read)):
             index = self.start + offset
@@ -154,7 +159,7 @@ def _tasks(
         if not group:
             return
         chains = [(call.state, [call]) for call in group]
-        yield _Task(start, group, submit_chain(executor, chains, policy))  # type: ignore[arg-type]
+        yield _Task(start, group, submit_chains(executor, chains, policy))
         start += len(group)
 
 
@@ -201,14 +206,42 @@ def run_as_completed(
     `chunksize` calls go to a worker as one task (fewer round trips); at
     most `window` tasks are in flight.
     """
+    return _outcomes(calls, executor, chunksize, policy, window, ordered=False)
+
+
+def run_in_order(
+    calls: Iterable[MissionCall],
+    executor: concurrent.futures.Executor | None = None,
+    *,
+    chunksize: int = 1,
+    policy: Policy = TIER2_POLICY,
+    window: int = DEFAULT_WINDOW,
+) -> Iterator[tuple[int, Outcome]]:
+    """Yield `(index, result or CallError)` for every call in call order, each as soon as it and those before it are done.
+
+    What `run_many` returns, streamed: memory for a window of calls (at most
+    `window` tasks of `chunksize` calls in flight), however many calls the
+    iterable yields. Nothing raises for a call that cannot run; closing the
+    iterator early cancels the calls not yet started.
+    """
+    return _outcomes(calls, executor, chunksize, policy, window, ordered=True)
+
+
+def _outcomes(
+    calls: Iterable[MissionCall],
+    executor: concurrent.futures.Executor | None,
+    chunksize: int,
+    policy: Policy,
+    window: int,
+    *,
+    ordered: bool,
+) -> Iterator[tuple[int, Outcome]]:
     size, ahead = _positive("chunksize", chunksize), _positive("window", window)
     if in_memory(executor):  # missions are looked up here; a worker process discovers its own
         discover_missions()
     if executor is None:
-        for index, call in enumerate(_checked(calls)):
-            yield index, _run_here(index, call, policy)[0]
-        return
-    yield from _pipeline(calls, executor, size, policy, ahead, ordered=False)
+        return ((index, _run_here(index, call, policy)[0]) for index, call in enumerate(_checked(calls)))
+    return _pipeline(calls, executor, size, policy, ahead, ordered=ordered)
 
 
 @overload

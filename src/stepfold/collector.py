@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any
 
 from pyrsistent import PMap
 
-__all__ = ["untrack", "untrack_map", "UNTRACK_FROM"]
+__all__ = ["untrack", "untrack_large", "untrack_map", "UNTRACK_FROM"]
 
 UNTRACK_FROM = 32
 """Frozen containers of at least this many items are untracked; smaller ones cost the collector little."""
@@ -58,8 +58,15 @@ def untrack(obj: object) -> None:
         _UNTRACK(obj)
 
 
+def untrack_large(container: Sized) -> None:
+    """Untrack `container` when it holds at least `UNTRACK_FROM` items (a small one costs the collector little)."""
+    if len(container) >= UNTRACK_FROM:
+        untrack(container)
+
+
 def untrack_map(mapping: PMap[str, Any]) -> None:
-    """Untrack a persistent map's bucket vector, the part of it whose size grows with its entries."""
-    buckets = getattr(mapping, "_buckets", None)
-    if buckets is not None:
-        untrack(buckets)
+    """Untrack a persistent map's bucket vector, the part of it whose size grows with its entries, once it is large."""
+    if len(mapping) >= UNTRACK_FROM:
+        buckets = getattr(mapping, "_buckets", None)
+        if buckets is not None:
+            untrack(buckets)

@@ -25,7 +25,7 @@ from stepfold.policy import TIER2_POLICY, Policy, check_workflow, step_operation
 from stepfold.receipt import Receipt, input_digest
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
-from stepfold.values import Params, Value, freeze_map, thaw, values_identical
+from stepfold.values import Params, Value, freeze, freeze_map, thaw, values_identical
 from stepfold.workflow import HUMAN, ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = [
@@ -291,9 +291,9 @@ def step_as_run(step: StepSpec, given: Value) -> StepSpec:
     does not run). An effect outcome of the wrong shape raises `InvalidValueError`.
     """
     if step.effect is None:
-        return StepSpec(step.id, step.kind, step.payload.set("input", given))
+        return step.with_input(freeze(given))
     outcome = read_outcome(given, _outcome_path(step))
-    return StepSpec(step.id, step.kind, step.payload.set("input", outcome.value)) if outcome.ok else step
+    return step.with_input(freeze(outcome.value)) if outcome.ok else step
 
 
 def _apply(operation: Operation, state: State, step: StepSpec) -> State | InvalidInputError | str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import attrs
 from pyrsistent import PVector, pvector
 
-from stepfold.collector import untrack
+from stepfold.collector import untrack_large
 from stepfold.state import State
 from stepfold.values import Value
 from stepfold.workflow import StepSpec
@@ -75,5 +75,5 @@ class Lineage:
     def append(self, entry: LineageEntry) -> Lineage:
         """A lineage with one more entry; O(log n), states shared."""
         entries = self.entries.append(entry)
-        untrack(entries)  # entries hold frozen values and states: no cycle, nothing for the collector to walk
+        untrack_large(entries)  # entries hold frozen values and states: no cycle, nothing for the collector to walk
         return Lineage(self.workflow_id, self.initial_state, entries)

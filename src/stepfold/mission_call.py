@@ -9,6 +9,7 @@ import attrs
 from stepfold.errors import InvalidDocumentError, InvalidValueError
 from stepfold.fields import read_field, read_record
 from stepfold.messages import brief_repr
+from stepfold.state import State, to_state
 from stepfold.values import Params, freeze_map, freeze_params, thaw
 
 __all__ = ["MissionCall", "CALL_KEYS"]
@@ -23,8 +24,8 @@ def _mission_name(value: object) -> str:
     return value
 
 
-def _freeze_state(value: object) -> Params:
-    return freeze_map({} if value is None else value, path="state")
+def _to_state(value: object) -> State:
+    return to_state(value, path="state")  # a State is kept as it is: one shared by many calls is hashed once
 
 
 def _freeze_inputs(value: object) -> Params:
@@ -35,6 +36,9 @@ def _freeze_inputs(value: object) -> Params:
 class MissionCall:
     """One mission to run: its registered name, params, initial state and inputs (all frozen on construction).
 
+    `state` is a `State` (a mapping given is frozen and hashed once, here; a
+    `State` given is kept as it is, so many calls can share one).
+
     Values outside the I-JSON domain raise `InvalidValueError` naming the
     path (`state.tasks[3].due: nan is not allowed`); whether the mission
     exists, and accepts these params and inputs, is decided when it runs.
@@ -42,7 +46,7 @@ class MissionCall:
 
     mission: str = attrs.field(converter=_mission_name)
     params: Params = attrs.field(factory=dict, converter=freeze_params)
-    state: Params = attrs.field(factory=dict, converter=_freeze_state)
+    state: State = attrs.field(factory=State, converter=_to_state)
     inputs: Params = attrs.field(factory=dict, converter=_freeze_inputs)
 
     def to_dict(self) -> dict[str, object]:
@@ -51,7 +55,7 @@ class MissionCall:
             "inputs": thaw(self.inputs),
             "mission": self.mission,
             "params": thaw(self.params),
-            "state": thaw(self.state),
+            "state": self.state.to_dict(),
         }
 
     @classmethod

@@ -21,7 +21,7 @@ import attrs
 from pyrsistent import PVector, pvector
 
 from stepfold.canonical import sha256_json
-from stepfold.collector import untrack
+from stepfold.collector import untrack_large
 
 __all__ = [
     "RECEIPT_FORMAT",
@@ -50,9 +50,8 @@ _PLAIN = re.compile(r"[ !#-\[\]-~]*\Z")  # printable ASCII but `"` and `\`: JCS 
 
 def _plain_sha256(*parts: str) -> str | None:
     """SHA-256 of JCS of an array of strings none of which needs escaping (digests, tags, statuses), or None."""
-    for part in parts:
-        if not _PLAIN.match(part):
-            return None
+    if not _PLAIN.match("".join(parts)):
+        return None
     return hashlib.sha256(('["' + '","'.join(parts) + '"]').encode("ascii")).hexdigest()
 
 
@@ -146,7 +145,7 @@ class Receipt:
             link_hash(self.head, step_digest, input_digest, state_digest, status),
         )
         links = self.links.append(link)
-        untrack(links)  # links are strings: no cycle, nothing for the collector to walk
+        untrack_large(links)  # links are strings: no cycle, nothing for the collector to walk
         return Receipt(
             self.id, self.workflow_digest, self.initial_state_digest, links, policy_digest=self.policy_digest
         )

@@ -51,7 +51,7 @@ def register_mission(
         raise InvalidValueError(f"mission {name!r}: builder must be callable, got {type(builder).__name__}")
     if name in MISSION_REGISTRY and not replace:
         raise InvalidValueError(f"mission {name!r} is already registered; pass replace=True to replace it")
-    given = builder if isinstance(builder, Mission) else Mission(builder, description=_first_line(builder.__doc__))
+    given = builder if isinstance(builder, Mission) else Mission(builder)
     mission = attrs.evolve(
         given,
         operations=given.operations + pmap(operations or {}),
@@ -61,18 +61,13 @@ def register_mission(
     return mission
 
 
-def _first_line(doc: str | None) -> str:
-    lines = (doc or "").strip().splitlines()
-    return lines[0].strip() if lines else ""
-
-
 def lookup_mission(name: str) -> Mission:
     """The mission registered under `name` now (a plain builder as a `Mission` without operations or effects).
 
     `UnknownMissionError` listing the available names when there is none.
     """
     builder = lookup_builder(name)
-    return builder if isinstance(builder, Mission) else Mission(builder, description=_first_line(builder.__doc__))
+    return builder if isinstance(builder, Mission) else Mission(builder)
 
 
 def mission_operations(name: str, base: Mapping[str, Operation] = DEFAULT_OPERATIONS) -> PMap[str, Operation]:

@@ -18,7 +18,7 @@ from pyrsistent import PMap, pmap
 from stepfold.collector import untrack_map
 from stepfold.delta import StateDelta
 from stepfold.errors import InvalidValueError
-from stepfold.lthash import ELEMENT_BYTES, accumulate, digest_of, entry_element, lane_add, lane_sub
+from stepfold.lthash import ELEMENT_BYTES, accumulate, accumulator_digest, digest_of, entry_element, lane_add, lane_sub
 from stepfold.messages import brief_repr
 from stepfold.values import Value, freeze, freeze_entry, thaw, values_identical
 
@@ -200,12 +200,44 @@ class State(Mapping[str, Value]):
         new.__attrs_init__(frozen, acc, digest_of(acc), object(), None)
         return new
 
+    def changed_under(self, written: Iterable[tuple[str, Value]], removed: Iterable[str], accumulator: bytes) -> State:
+        """This state with `written` set and `removed` dropped, under the given accumulator: O(changes), nothing hashed.
+
+        For a caller that rebuilds a state another stepfold process computed
+        (a worker's result) and checks the digest it yields against a receipt
+        it recomputes: the values must be frozen already and the accumulator
+        is taken as given, as `from_accumulator` takes it. `verify` never
+        builds states this way.
+        """
+        if len(accumulator) != ELEMENT_BYTES:
+            raise InvalidValueError(f"state: expected a {ELEMENT_BYTES}-byte accumulator, got {len(accumulator)}")
+        data, touched = self._data, self._touched
+        for key, value in written:
+            data = data.set(key, value)
+            touched = (key, touched)
+        for key in removed:
+            data = data.discard(key)
+            touched = (key, touched)
+        untrack_map(data)
+        new = object.__new__(State)
+        acc = int.from_bytes(accumulator, "little")
+        new.__attrs_init__(data, acc, accumulator_digest(accumulator), self._lineage_token, touched)
+        return new
+
     @classmethod
     def _derived(cls, base: State, data: PMap[str, Value], acc: int, touched: Touched) -> State:
         untrack_map(data)
         new = object.__new__(cls)
         new.__attrs_init__(data, acc, digest_of(acc), base._lineage_token, touched)
         return new
+
+    def __reduce__(self) -> tuple[Callable[[PMap[str, Value], bytes], State], tuple[PMap[str, Value], bytes]]:
+        """Pickled as its entries and its accumulator (the digest is computed again from it; nothing else is kept).
+
+        Like any pickle, only for data from a process you trust (an
+        executor's worker, your own cache): the accumulator is taken as given.
+        """
+        return (_unpickled, (self._data, self.accumulator))
 
     # Mapping protocol -------------------------------------------------------
 
@@ -310,6 +342,24 @@ class State(Mapping[str, Value]):
         for key in delta.removed:
             state = state.remove(key)
         return state
+
+
+def _unpickled(data: PMap[str, Value], accumulator: bytes) -> State:
+    untrack_map(data)
+    new = object.__new__(State)
+    new.__attrs_init__(data, int.from_bytes(accumulator, "little"), accumulator_digest(accumulator), object(), None)
+    return new
+
+
+def to_state(value: object, *, path: str = "state") -> State:
+    """`value` as a State: a State as it is (never copied or hashed again), None as the empty state, a mapping frozen."""
+    if isinstance(value, State):
+        return value
+    if value is None:
+        return State()
+    if not isinstance(value, Mapping):
+        raise InvalidValueError(f"{path}: expected a mapping with string keys, got {type(value).__name__}")
+    return State(value, path=path)
 
 
 def state_delta(before: State, after: State) -> StateDelta:

@@ -38,9 +38,8 @@ from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.registry import mission_operations
 from stepfold.result import OrchestrationResult
-from stepfold.state import State
-from stepfold.values import Params, freeze_map
-from stepfold.worker import ChainError, chain_results, run_chain, submit_chain
+from stepfold.state import State, to_state
+from stepfold.worker import ChainError, run_chain, submit_chains
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
@@ -72,8 +71,8 @@ def _suite_name(value: object) -> str:
     return _name(value, "suite name")
 
 
-def _freeze_initial_state(value: object) -> Params:
-    return freeze_map({} if value is None else value, path="initial_state")
+def _freeze_initial_state(value: object) -> State:
+    return to_state(value, path="initial_state")
 
 
 def _mission_entry(entry: object, index: int) -> MissionCall:
@@ -117,7 +116,7 @@ class Scenario:
     """
 
     name: str = attrs.field(converter=_scenario_name)
-    initial_state: Params = attrs.field(factory=dict, converter=_freeze_initial_state)
+    initial_state: State = attrs.field(factory=State, converter=_freeze_initial_state)
     missions: tuple[MissionCall, ...] = attrs.field(factory=tuple, converter=_freeze_missions)
 
 
@@ -291,13 +290,13 @@ def run_suite(
                 for scenario in suite.scenarios
             ),
         )
-    futures = []
+    tasks = []
     try:
         for scenario in suite.scenarios:
-            futures.append(submit_chain(executor, [(scenario.initial_state, scenario.missions)], policy))
+            tasks.append(submit_chains(executor, [(scenario.initial_state, scenario.missions)], policy))
         outcomes = []
-        for scenario, future in zip(suite.scenarios, futures):
-            (outcome,) = chain_results(future, 1)
+        for scenario, task in zip(suite.scenarios, tasks):
+            (outcome,) = task.outcomes()
             if isinstance(outcome, ChainError):
                 raise StepfoldError(
                     f"scenario {scenario.name!r} could not run in the executor: {outcome.error_type}: "
@@ -307,5 +306,5 @@ def run_suite(
             outcomes.append(ScenarioResult(scenario, tuple(outcome)))
         return SuiteResult(suite, tuple(outcomes))
     finally:
-        for future in futures:
-            future.cancel()
+        for task in tasks:
+            task.cancel()

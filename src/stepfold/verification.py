@@ -70,6 +70,11 @@ def _verdict(
     return Verification(verdict, checked, mismatch, reason, policy, replayed)
 
 
+def _all_steps(count: int) -> str:
+    """`all 3 steps`, `1 step`: how a reason counts what it checked."""
+    return "1 step" if count == 1 else f"all {count} steps"
+
+
 def verify(
     result: OrchestrationResult | Mapping[str, object],
     *,
@@ -266,7 +271,7 @@ def _verify_result(
             OK,
             steps,
             None,
-            f"chain and record of all {steps} steps intact (not replayed); policy: {policy.describe()}",
+            f"chain and record of {_all_steps(steps)} intact (not replayed); policy: {policy.describe()}",
             policy,
         )
     return _replay(result, operations, policy)
@@ -355,7 +360,7 @@ def _replay(result: OrchestrationResult, operations: Mapping[str, Operation], po
         OK,
         len(recorded),
         None,
-        f"all {len(recorded)} steps verified: chain intact, states match, replay identical; policy: {policy.describe()}",
+        f"{_all_steps(len(recorded))} verified: chain intact, states match, replay identical; policy: {policy.describe()}",
         policy,
         replayed,
     )

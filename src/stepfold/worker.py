@@ -6,10 +6,13 @@ complete (a `run_many` call is a chain of one; a scenario is a chain).
 
 - In this process (`executor=None`) or on a thread pool, a chain runs as
   `run_chain` and its results are returned as they are: nothing is encoded.
-- On any other executor (a process pool, Dask) only plain data crosses: the
-  chain as `chain_document(...)` goes to the module-level `work`, which
-  returns one plain outcome per chain; the caller reads it back with
-  `read_outcome`. This is the one place that decides how results cross a
+- On any other executor (a process pool, Dask) the chains go to the
+  module-level `work` as they are (the executor pickles the frozen values),
+  and each result comes back packed (`stepfold.transfer.pack`): what the
+  run made, not what the caller already holds. The caller rebuilds it from
+  its own initial state, inputs and policy and checks it by its head
+  (`stepfold.transfer.unpack`); a result that does not check is that
+  chain's error. This is the one place that decides how results cross a
   process boundary.
 
 Missions are looked up by name where the chain runs: a worker calls
@@ -21,7 +24,8 @@ exists only in the process that registered it (and processes forked from it).
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -32,19 +36,23 @@ from stepfold.plugins import discover_missions
 from stepfold.policy import Policy
 from stepfold.registry import run_mission
 from stepfold.result import OrchestrationResult
-from stepfold.values import thaw
+from stepfold.state import State
+from stepfold.transfer import TRANSFER_FORMAT, TransferError, pack, unpack
+from stepfold.values import Params
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
+    "Chain",
     "ChainError",
     "run_chain",
     "run_here",
-    "chain_document",
+    "Task",
+    "task_of",
     "work",
     "read_outcome",
     "in_memory",
-    "submit_chain",
-    "chain_results",
+    "Submitted",
+    "submit_chains",
 ]
 
 
@@ -61,13 +69,13 @@ class ChainError:
         return cls(type(exc).__name__, " ".join(str(exc).split()) or "(no message)")
 
 
-def run_chain(state: Mapping[str, object], calls: Sequence[MissionCall], policy: Policy) -> list[OrchestrationResult]:
+def run_chain(state: State, calls: Sequence[MissionCall], policy: Policy) -> list[OrchestrationResult]:
     """Run the calls in order from `state`, each from the previous one's final state, until one does not complete.
 
     Raises what `run_mission` raises for a call that cannot run.
     """
     results: list[OrchestrationResult] = []
-    current: Mapping[str, object] = state
+    current = state
     for call in calls:
         result = run_mission(call.mission, ExecutionContext(current, call.inputs), call.params, policy=policy)
         results.append(result)
@@ -77,54 +85,76 @@ def run_chain(state: Mapping[str, object], calls: Sequence[MissionCall], policy:
     return results
 
 
-def chain_document(state: Mapping[str, object], calls: Sequence[MissionCall]) -> dict[str, object]:
-    """A chain as plain data, for a worker in another process: `{"state", "calls": [MissionCall.to_dict(), ...]}`."""
-    return {"calls": [call.to_dict() for call in calls], "state": thaw(state) if state else {}}
-
-
 _discovered = False
 
+Chain = tuple[State, Sequence[MissionCall]]
+"""A chain: its initial state and the calls to run in order from it."""
 
-def work(chains: Sequence[Mapping[str, object]], policy: Mapping[str, object]) -> list[dict[str, object]]:
-    """Worker entry point: run each chain document under the policy document; one plain outcome per chain.
 
-    An outcome is `{"results": [to_dict(), ...]}` or `{"error_type", "message"}`.
-    Nothing but plain data goes in or out.
+Task = tuple[str, tuple[State, ...], tuple[tuple[int, tuple[tuple[str, Params, Params], ...]], ...], Policy]
+"""What one task sends to a worker: `(transfer format, states, chains, policy)`; a chain is `(index of its state, calls)`
+and a call `(mission, params, inputs)`. Each distinct state (by digest) is sent once per task, however many calls share it."""
+
+
+def task_of(chains: Sequence[Chain], policy: Policy) -> Task:
+    """The task that runs `chains` under `policy` in a worker."""
+    states: list[State] = []
+    slots: dict[str, int] = {}
+    wire: list[tuple[int, tuple[tuple[str, Params, Params], ...]]] = []
+    for state, calls in chains:
+        slot = slots.setdefault(state.digest, len(states))
+        if slot == len(states):
+            states.append(state)
+        wire.append((slot, tuple((call.mission, call.params, call.inputs) for call in calls)))
+    return (TRANSFER_FORMAT, tuple(states), tuple(wire), policy)
+
+
+def work(task: Task) -> list[tuple[object, ...]]:
+    """Worker entry point: run each chain of the task; one outcome per chain, its results packed.
+
+    An outcome is `("results", packed, ...)` or `("error", error_type, message)`.
     """
     global _discovered
+    transfer_format, states, chains, policy = task
     try:
+        if transfer_format != TRANSFER_FORMAT:
+            raise StepfoldError(
+                f"this worker speaks {TRANSFER_FORMAT!r}, its caller {transfer_format!r}: "
+                "install the same stepfold version on both sides"
+            )
         if not _discovered:
             discover_missions()
             _discovered = True
-        limits = Policy.from_dict(policy)
     except Exception as exc:  # a broken plugin fails every chain of this task, by name
-        return [_error_document(ChainError.of(exc)) for _ in chains]
-    outcomes: list[dict[str, object]] = []
-    for chain in chains:
+        failed = ChainError.of(exc)
+        return [("error", failed.error_type, failed.message) for _ in chains]
+    outcomes: list[tuple[object, ...]] = []
+    for slot, calls in chains:
         try:
-            calls = [MissionCall.from_dict(call) for call in chain["calls"]]  # type: ignore[attr-defined]
-            state = chain["state"]
-            assert isinstance(state, Mapping)
-            outcomes.append({"results": [result.to_dict() for result in run_chain(state, calls, limits)]})
+            chain = [MissionCall(mission, params, None, inputs) for mission, params, inputs in calls]
+            outcomes.append(("results", *(pack(result) for result in run_chain(states[slot], chain, policy))))
         except Exception as exc:  # reported in the chain's slot
-            outcomes.append(_error_document(ChainError.of(exc)))
+            failed = ChainError.of(exc)
+            outcomes.append(("error", failed.error_type, failed.message))
     return outcomes
 
 
-def _error_document(error: ChainError) -> dict[str, object]:
-    return {"error_type": error.error_type, "message": error.message}
-
-
-def read_outcome(document: object) -> list[OrchestrationResult] | ChainError:
-    """A worker's outcome for one chain, read back: its results (each checked by `from_dict`), or why it could not run."""
-    if isinstance(document, Mapping) and isinstance(document.get("results"), list):
-        try:
-            return [OrchestrationResult.from_dict(result) for result in document["results"]]
-        except Exception as exc:  # a document that does not read back is that chain's error
-            return ChainError.of(exc)
-    if isinstance(document, Mapping) and isinstance(document.get("error_type"), str):
-        return ChainError(str(document["error_type"]), str(document.get("message")))
-    return ChainError("StepfoldError", f"the worker returned {type(document).__name__}, not an outcome")
+def read_outcome(outcome: object, chain: Chain, policy: Policy) -> list[OrchestrationResult] | ChainError:
+    """A worker's outcome for one chain, rebuilt here from the chain's own state and calls, and checked by its heads."""
+    if isinstance(outcome, tuple) and outcome[:1] == ("error",) and len(outcome) == 3:
+        return ChainError(str(outcome[1]), str(outcome[2]))
+    if not isinstance(outcome, tuple) or outcome[:1] != ("results",) or len(outcome) - 1 > len(chain[1]):
+        return ChainError("TransferError", f"the worker returned {type(outcome).__name__}, not a chain's outcome")
+    results: list[OrchestrationResult] = []
+    state = chain[0]
+    try:
+        for packed, call in zip(outcome[1:], chain[1]):
+            result = unpack(packed, ExecutionContext(state, call.inputs), policy)
+            results.append(result)
+            state = result.final_state
+    except TransferError as exc:
+        return ChainError.of(exc)
+    return results
 
 
 def in_memory(executor: concurrent.futures.Executor | None) -> bool:
@@ -132,9 +162,7 @@ def in_memory(executor: concurrent.futures.Executor | None) -> bool:
     return executor is None or isinstance(executor, concurrent.futures.ThreadPoolExecutor)
 
 
-def run_here(
-    chains: Sequence[tuple[Mapping[str, object], Sequence[MissionCall]]], policy: Policy
-) -> list[list[OrchestrationResult] | ChainError]:
+def run_here(chains: Sequence[Chain], policy: Policy) -> list[list[OrchestrationResult] | ChainError]:
     """Run chains in this process (what `executor=None` and thread pools do): results as objects, errors in their slots."""
     outcomes: list[list[OrchestrationResult] | ChainError] = []
     for state, calls in chains:
@@ -145,31 +173,36 @@ def run_here(
     return outcomes
 
 
-def submit_chain(
-    executor: concurrent.futures.Executor,
-    chains: Sequence[tuple[Mapping[str, object], Sequence[MissionCall]]],
-    policy: Policy,
-) -> (
-    concurrent.futures.Future[list[dict[str, object]]]
-    | concurrent.futures.Future[list[list[OrchestrationResult] | ChainError]]
-):
-    """Submit chains as one task: as objects on a thread pool, as plain documents anywhere else."""
+@attrs.frozen
+class Submitted:
+    """Chains submitted as one task: `outcomes()` waits for it and gives one outcome per chain, in order."""
+
+    chains: tuple[Chain, ...]
+    policy: Policy
+    future: concurrent.futures.Future[Any]
+    packed: bool
+    """True when the results come back packed (another process); False when they are the objects themselves."""
+
+    def outcomes(self) -> list[list[OrchestrationResult] | ChainError]:
+        """One outcome per chain; a task that failed (a dead worker) is each chain's error."""
+        try:
+            returned = self.future.result()
+            if not isinstance(returned, list) or len(returned) != len(self.chains):
+                raise StepfoldError(f"the worker returned {type(returned).__name__}, not one outcome per chain")
+        except Exception as exc:  # e.g. BrokenProcessPool, a Dask KilledWorker: the chains' slots say so
+            return [ChainError.of(exc) for _ in self.chains]
+        if not self.packed:
+            return returned
+        return [read_outcome(outcome, chain, self.policy) for outcome, chain in zip(returned, self.chains)]
+
+    def cancel(self) -> None:
+        """Cancel the task if it has not started."""
+        self.future.cancel()
+
+
+def submit_chains(executor: concurrent.futures.Executor, chains: Sequence[Chain], policy: Policy) -> Submitted:
+    """Submit chains as one task: run as objects on a thread pool, packed anywhere else."""
+    frozen = tuple((state, tuple(calls)) for state, calls in chains)
     if in_memory(executor):
-        return executor.submit(run_here, chains, policy)
-    documents = [chain_document(state, calls) for state, calls in chains]
-    return executor.submit(work, documents, policy.to_dict())
-
-
-def chain_results(
-    future: concurrent.futures.Future[list[dict[str, object]]]
-    | concurrent.futures.Future[list[list[OrchestrationResult] | ChainError]],
-    count: int,
-) -> list[list[OrchestrationResult] | ChainError]:
-    """The outcomes of a submitted task, one per chain; a task that failed (a dead worker) is each chain's error."""
-    try:
-        returned = future.result()
-        if not isinstance(returned, list) or len(returned) != count:
-            raise StepfoldError(f"the worker returned {type(returned).__name__}, not one outcome per chain")
-    except Exception as exc:  # e.g. BrokenProcessPool, a Dask KilledWorker: the chains' slots say so
-        return [ChainError.of(exc) for _ in range(count)]
-    return [item if isinstance(item, (list, ChainError)) else read_outcome(item) for item in returned]
+        return Submitted(frozen, policy, executor.submit(run_here, frozen, policy), packed=False)
+    return Submitted(frozen, policy, executor.submit(work, task_of(frozen, policy)), packed=True)

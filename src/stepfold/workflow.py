@@ -12,8 +12,8 @@ from pyrsistent import pmap
 from stepfold.canonical import canonical_json
 from stepfold.errors import InvalidValueError
 from stepfold.messages import brief_repr
-from stepfold.state import State
-from stepfold.values import Params, freeze, freeze_map, thaw
+from stepfold.state import State, to_state
+from stepfold.values import Params, Value, freeze, freeze_map, thaw
 
 __all__ = ["StepSpec", "WorkflowDefinition", "ExecutionContext", "HUMAN", "RUNTIME"]
 
@@ -79,6 +79,12 @@ class StepSpec:
             effect if isinstance(effect, str) else None,
         )
 
+    def with_input(self, value: Value) -> StepSpec:
+        """This step as run on an input: `payload["input"] = value` (`value` already frozen; nothing re-checked)."""
+        new = object.__new__(StepSpec)
+        new.__attrs_init__(self.id, self.kind, self.payload.set("input", value), self.operation, self.effect)
+        return new
+
     @functools.cached_property
     def canonical(self) -> bytes:
         """The JCS encoding of `{"id", "kind", "payload"}`, computed once (the step as a workflow digest hashes it)."""
@@ -139,8 +145,6 @@ class WorkflowDefinition:
     id: str
     steps: tuple[StepSpec, ...]
     metadata: Params
-    digest: str = attrs.field(eq=False, repr=False)
-    """SHA-256 (hex) of JCS `{"id", "metadata", "steps"}`: the receipt's workflow digest."""
 
     def __init__(
         self,
@@ -168,19 +172,28 @@ class WorkflowDefinition:
                 )
             seen[step.id] = index
         frozen_metadata = _freeze_metadata({} if metadata is None else metadata)
+        self.__attrs_init__(workflow_id, frozen_steps, frozen_metadata)
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """SHA-256 (hex) of JCS `{"id", "metadata", "steps"}`: the receipt's workflow digest, computed once.
+
+        Like a step's digest it is derived from the content, never stored: a
+        workflow that crossed a process boundary (pickled) computes it again.
+        """
         # JCS `{"id", "metadata", "steps"}`, its keys in order, each step's own encoding spliced in as it is.
         text = b"".join(
             (
                 b'{"id":',
-                canonical_json(workflow_id),
+                canonical_json(self.id),
                 b',"metadata":',
-                canonical_json(frozen_metadata),
+                canonical_json(self.metadata),
                 b',"steps":[',
-                b",".join(step.canonical for step in frozen_steps),
+                b",".join(step.canonical for step in self.steps),
                 b"]}",
             )
         )
-        self.__attrs_init__(workflow_id, frozen_steps, frozen_metadata, hashlib.sha256(text).hexdigest())
+        return hashlib.sha256(text).hexdigest()
 
     @property
     def name(self) -> str:
@@ -205,11 +218,7 @@ class WorkflowDefinition:
 
 
 def _to_state(value: Mapping[str, object]) -> State:
-    if isinstance(value, State):
-        return value
-    if not isinstance(value, Mapping):
-        raise InvalidValueError(f"initial_state: expected a mapping with string keys, got {type(value).__name__}")
-    return State(value, path="initial_state")
+    return to_state(value, path="initial_state")
 
 
 def _freeze_inputs(value: Mapping[str, object]) -> Params:

@@ -1,54 +1,126 @@
-"""`stepfold batch`: one mission call per line of a JSONL file, each result saved as it completes, then a summary."""
+"""`stepfold batch`: one mission call per line of a JSONL file, streamed; each result saved as it completes.
+
+The file (or standard input, `-`) is read a line at a time while the calls
+run, so memory does not grow with the number of lines: at most a window of
+calls is in flight, and each line's row is printed, in line order, as soon
+as it and every line before it are done. A line longer than
+`MAX_LINE_BYTES` (an endless one, `/dev/zero`) stops the batch with one
+line and exit 2, after what was running has finished and been saved.
+Ctrl-C stops it too: nothing more is started, the summary says what
+completed (everything completed is saved), exit 130.
+"""
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
+import os
 import sys
 import time
-from typing import TextIO
+from collections import deque
+from collections.abc import Iterator
+from typing import BinaryIO, TextIO
 
-from stepfold.batch import CallError, run_as_completed
-from stepfold.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_SUSPENDED, open_store
-from stepfold.cli.jsonio import UsageError, decode_json, read_bytes
-from stepfold.cli.render import short, table
+from stepfold.batch import CallError, Outcome, run_in_order
+from stepfold.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SUSPENDED, EXIT_USAGE, open_store
+from stepfold.cli.jsonio import STDIN, UsageError, decode_json
+from stepfold.cli.render import for_people, plural, short
 from stepfold.errors import StepfoldError, StoreError
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED
 from stepfold.mission_call import MissionCall
+from stepfold.pool import process_pool
+from stepfold.store import SQLiteStore
 
-__all__ = ["command_batch", "Progress"]
+__all__ = ["command_batch", "Progress", "MAX_LINE_BYTES", "COLUMNS"]
+
+MAX_LINE_BYTES = 64 * 1024 * 1024
+"""The longest line `stepfold batch` reads (64 MiB): a call with a state of tens of megabytes fits; anything longer is refused."""
+
+COLUMNS = (("line", 6), ("mission", 18), ("status", 9), ("run", 12), ("detail", 0))
+"""The summary table's columns and their widths (a longer cell pushes the rest of its row along; detail is free text)."""
+
+Row = tuple[str, str, str, str]
+"""(mission, status, run, detail) of one line."""
 
 
 class Progress:
-    """`\\r[#####.....] 5/10` on a terminal, redrawn at most ten times a second; silent otherwise, so logs and pipes stay clean."""
+    """`\\r[#####.....] 50% 1234 calls` on a terminal (by bytes read, when the input's size is known), redrawn at most ten
+    times a second; silent otherwise, so logs and pipes stay clean."""
 
     WIDTH = 30
     INTERVAL = 0.1
 
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total, self.done, self.stream = total, 0, stream
-        self.shown = stream.isatty() and total > 0
+    def __init__(self, size: int | None, stream: TextIO) -> None:
+        self.size, self.stream = size, stream
+        self.read = self.done = 0
+        self.shown = stream.isatty()
         self.drawn_at = float("-inf")
 
-    def advance(self, count: int = 1) -> None:
-        """Count `count` more calls done; redraw when the last drawing is old enough, or when everything is done."""
-        self.done += count
+    def advance(self, done: int, read: int) -> None:
+        """`done` lines finished, `read` bytes read so far; redrawn when the last drawing is old enough."""
+        self.done, self.read = done, read
         if not self.shown:
             return
         now = time.monotonic()
-        finished = self.done >= self.total
-        if not finished and now - self.drawn_at < self.INTERVAL:
+        if now - self.drawn_at < self.INTERVAL:
             return
         self.drawn_at = now
-        filled = self.WIDTH * self.done // self.total
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total}")
-        if finished:
-            self.stream.write("\n")
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.size:
+            filled = min(self.WIDTH, self.WIDTH * self.read // self.size)
+            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {min(100, 100 * self.read // self.size):3d}% "
+        else:
+            bar = ""
+        self.stream.write(f"\r{bar}{self.done} lines")
         self.stream.flush()
 
+    def finish(self, done: int, read: int) -> None:
+        """Draw the last state and end the line (on a terminal)."""
+        self.done, self.read = done, read
+        if self.shown:
+            self._draw()
+            self.stream.write("\n")
+            self.stream.flush()
 
-def _batch_call(text: str) -> tuple[str, MissionCall | str]:
-    """One JSONL line as (mission name or "-", the call or a one-line reason it is not one)."""
+
+class _Input:
+    """The batch's lines, read one at a time: `(line number, text or a reason it is not text)`, blank lines skipped."""
+
+    def __init__(self, stream: BinaryIO, name: str) -> None:
+        self.stream, self.name = stream, name
+        self.read = 0
+        self.refused: str | None = None
+        """Set when a line was too long: why the batch stopped reading."""
+
+    def lines(self) -> Iterator[tuple[int, str]]:
+        number = 0
+        while True:
+            raw = self.stream.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            number += 1
+            self.read += len(raw)
+            if len(raw) > MAX_LINE_BYTES:
+                self.refused = (
+                    f"batch: {self.name} line {number} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB "
+                    "(one call per line; nothing after it was read)"
+                )
+                return
+            raw = raw.rstrip(b"\r\n")
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if raw.strip():
+                try:
+                    yield number, raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield number, f"\0not UTF-8 text (byte {exc.start + 1})"
+
+
+def _call_of(text: str) -> tuple[str, MissionCall | str]:
+    """One line as (mission name or "-", the call or a one-line reason it is not one)."""
+    if text.startswith("\0"):
+        return "-", text[1:]
     try:
         document = decode_json(text, one_line=True)
     except ValueError as exc:
@@ -61,66 +133,134 @@ def _batch_call(text: str) -> tuple[str, MissionCall | str]:
         return name, " ".join(str(exc).split())
 
 
+class _Summary:
+    """Rows printed in line order as soon as each line and all before it are done; counts kept, rows not."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.waiting: deque[list[object]] = deque()  # [line number, row or None], in line order
+        self.counts = {COMPLETED: 0, SUSPENDED: 0, FAILED: 0, "error": 0}
+        self.saved = 0
+        self.out.write(_format(tuple(name for name, _ in COLUMNS)) + "\n")
+        self.out.flush()
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.values())
+
+    def expect(self, number: int) -> list[object]:
+        slot: list[object] = [number, None]
+        self.waiting.append(slot)
+        return slot
+
+    def settle(self, slot: list[object], row: Row) -> None:
+        slot[1] = row
+        self.counts[row[1]] += 1
+        printed = False
+        while self.waiting and self.waiting[0][1] is not None:
+            number, ready = self.waiting.popleft()
+            assert isinstance(ready, tuple)
+            self.out.write(_format((str(number), *ready)) + "\n")
+            printed = True
+        if printed:
+            self.out.flush()  # each row as it is known, even into a pipe
+
+    def stop(self, missions: Iterator[str]) -> None:
+        """After Ctrl-C: print every row held, the calls that did not finish as `stopped` (not counted)."""
+        for slot in self.waiting:
+            if slot[1] is None:
+                slot[1] = (next(missions, "-"), "stopped", "-", "not run: interrupted")
+        while self.waiting:
+            number, ready = self.waiting.popleft()
+            assert isinstance(ready, tuple)
+            self.out.write(_format((str(number), *ready)) + "\n")
+
+
+def _format(cells: tuple[str, ...]) -> str:
+    shown = [for_people(cell) for cell in cells]
+    padded = [cell.ljust(width) for cell, (_, width) in zip(shown[:-1], COLUMNS)]
+    return "  ".join([*padded, shown[-1]]).rstrip()
+
+
+def _row(outcome: Outcome, mission: str, store: SQLiteStore) -> tuple[Row, bool]:
+    """The row of a finished call, and whether its run was saved (saved here, now)."""
+    if isinstance(outcome, CallError):
+        return (mission, "error", "-", f"{outcome.error_type}: {outcome.message}"), False
+    try:
+        run_id = store.save(outcome)
+    except StoreError as exc:
+        return (mission, "error", "-", f"not saved: {exc}"), False
+    detail = outcome.error_message or (f"waiting for {outcome.pending_step_id}" if outcome.pending_step_id else "")
+    return (mission, outcome.status, short(run_id), detail), True
+
+
+def _open_input(argument: str) -> tuple[BinaryIO, int | None]:
+    """The input as a binary stream, and its size when it is a regular file (for the progress bar)."""
+    if argument == STDIN:
+        return sys.stdin.buffer, None
+    try:
+        stream = open(argument, "rb")  # noqa: SIM115 - closed by command_batch
+    except OSError as exc:
+        raise UsageError(f"{argument}: cannot read {argument!r}: {exc.strerror or exc}") from None
+    try:
+        size = os.fstat(stream.fileno()).st_size or None
+    except OSError:
+        size = None
+    return stream, size
+
+
 def command_batch(args: argparse.Namespace, out: TextIO) -> int:
-    """Run one mission call per line of a JSONL file, save every result as it completes, print a summary."""
+    """Run one mission call per line of a JSONL file, saving every result as it completes; print a row per line."""
     if args.workers < 1:
         raise UsageError(f"--workers: expected at least 1, got {args.workers}")
-    data = read_bytes(args.file, args.file)
-    rows: dict[int, tuple[str, str, str, str]] = {}
-    calls: list[MissionCall] = []
-    lines: list[int] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if not raw.strip():
-            continue
-        try:
-            name, parsed = _batch_call(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            name, parsed = "-", f"not UTF-8 text (byte {exc.start + 1})"
-        if isinstance(parsed, MissionCall):
-            calls.append(parsed)
-            lines.append(number)
-        else:
-            rows[number] = (name, "error", "-", parsed)
-    progress = Progress(len(calls) + len(rows), sys.stderr)
-    progress.advance(len(rows))
-    saved = 0
-    pool = concurrent.futures.ProcessPoolExecutor(args.workers) if args.workers > 1 and calls else None
+    stream, size = _open_input(args.file)
+    source = _Input(stream, "standard input" if args.file == STDIN else args.file)
+    progress = Progress(size, sys.stderr)
+    interrupted = False
+    pool = process_pool(args.workers) if args.workers > 1 else None
     try:
         with open_store(args, write=True) as store:
-            for index, outcome in run_as_completed(calls, pool):
-                mission = calls[index].mission
-                if isinstance(outcome, CallError):
-                    rows[lines[index]] = (mission, "error", "-", f"{outcome.error_type}: {outcome.message}")
-                else:
-                    try:
-                        run_id = store.save(outcome)
-                        saved += 1
-                    except StoreError as exc:
-                        rows[lines[index]] = (mission, "error", "-", f"not saved: {exc}")
+            summary = _Summary(out)
+            running: deque[tuple[str, list[object]]] = deque()  # the calls in flight, in call order
+
+            def calls() -> Iterator[MissionCall]:
+                for number, text in source.lines():
+                    name, parsed = _call_of(text)
+                    slot = summary.expect(number)
+                    if isinstance(parsed, MissionCall):
+                        running.append((parsed.mission, slot))
+                        yield parsed
                     else:
-                        detail = outcome.error_message or (
-                            f"waiting for {outcome.pending_step_id}" if outcome.pending_step_id else ""
-                        )
-                        rows[lines[index]] = (mission, outcome.status, short(run_id), detail)
-                progress.advance()
+                        summary.settle(slot, (name, "error", "-", parsed))
+
+            try:
+                for _, outcome in run_in_order(calls(), pool):
+                    mission, slot = running.popleft()
+                    row, saved = _row(outcome, mission, store)
+                    summary.saved += saved
+                    summary.settle(slot, row)
+                    progress.advance(summary.done, source.read)
+            except KeyboardInterrupt:
+                interrupted = True
+                summary.stop(mission for mission, _ in running)
     finally:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    listed = [["line", "mission", "status", "run", "detail"]] + [
-        [str(number), *rows[number]] for number in sorted(rows)
-    ]
-    for line in table(listed, ragged_last=True):
-        out.write(line + "\n")
-    counts = {
-        status: sum(1 for row in rows.values() if row[1] == status)
-        for status in (COMPLETED, SUSPENDED, FAILED, "error")
-    }
+            pool.shutdown(cancel_futures=True)  # what is running finishes (not saved); nothing more starts
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    progress.finish(summary.done, source.read)
+    counts = summary.counts
+    ended = "interrupted (Ctrl-C) after " if interrupted else ""
     out.write(
-        f"{len(rows)} calls: {counts[COMPLETED]} completed, {counts[SUSPENDED]} suspended, {counts[FAILED]} failed, "
-        f"{counts['error']} errors; {saved} runs saved in {args.store}\n"
+        f"{ended}{plural(summary.done, 'call')}: {counts[COMPLETED]} completed, {counts[SUSPENDED]} suspended, "
+        f"{counts[FAILED]} failed, {plural(counts['error'], 'error')}; {plural(summary.saved, 'run')} saved in "
+        f"{args.store}\n"
     )
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if source.refused is not None:
+        print(source.refused, file=sys.stderr)
+        return EXIT_USAGE
     if counts[FAILED] or counts["error"]:
         return EXIT_FAILED
     return EXIT_SUSPENDED if counts[SUSPENDED] else EXIT_OK

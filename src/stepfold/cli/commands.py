@@ -29,6 +29,7 @@ __all__ = [
     "EXIT_USAGE",
     "EXIT_SUSPENDED",
     "EXIT_UNVERIFIED",
+    "EXIT_INTERRUPTED",
     "exit_code",
     "open_store",
     "LazyStore",
@@ -44,6 +45,8 @@ EXIT_USAGE = 2
 EXIT_SUSPENDED = 3
 EXIT_UNVERIFIED = 4
 """`verify`: the record is intact but did not replay (diverged) or could not be replayed here (unverifiable)."""
+EXIT_INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT)."""
 
 
 def exit_code(result: OrchestrationResult) -> int:

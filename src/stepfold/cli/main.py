@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from stepfold.cli.commands import EXIT_USAGE
+from stepfold.cli.commands import EXIT_INTERRUPTED, EXIT_USAGE
 from stepfold.cli.jsonio import UsageError
 from stepfold.cli.parser import build_parser
 from stepfold.cli.render import for_people
@@ -24,9 +24,6 @@ from stepfold.errors import StepfoldError
 from stepfold.plugins import discover_missions
 
 __all__ = ["main", "console", "EXIT_INTERRUPTED", "EXIT_CLOSED_PIPE"]
-
-EXIT_INTERRUPTED = 130
-"""Exit code after Ctrl-C (128 + SIGINT)."""
 
 EXIT_CLOSED_PIPE = 141
 """Exit code when our standard output was closed under us (128 + SIGPIPE)."""

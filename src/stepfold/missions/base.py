@@ -43,6 +43,16 @@ def _freeze_effects(value: object) -> PMap[str, Effect]:
     return pmap(table)
 
 
+def _summary_line(doc: str | None) -> str:
+    """The first line of a docstring, stripped (`""` when there is none)."""
+    lines = (doc or "").strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def _builder_summary(mission: Mission) -> str:
+    return _summary_line(getattr(mission.build, "__doc__", None))
+
+
 @attrs.frozen
 class Mission:
     """A mission: `build(params) -> workflow`, plus operations and effects added to the defaults when it runs.
@@ -51,11 +61,13 @@ class Mission:
     `MISSION_REGISTRY` wherever a plain builder function can. `effects` maps
     the effect names its workflows' effect steps use to `Effect`s (or bare
     handlers); the shell (`stepfold.effects.drive`, the CLI) performs them.
+    `description` (what `stepfold missions` shows) defaults to the first line
+    of the builder's docstring.
     """
 
     build: Builder
     operations: PMap[str, Operation] = attrs.field(factory=pmap, converter=_freeze_operations)
-    description: str = ""
+    description: str = attrs.field(default=attrs.Factory(_builder_summary, takes_self=True))
     effects: PMap[str, Effect] = attrs.field(factory=pmap, converter=_freeze_effects, kw_only=True)
 
     def __call__(self, params: Params) -> WorkflowDefinition:

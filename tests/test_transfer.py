@@ -1,0 +1,121 @@
+"""`stepfold.transfer`: a worker's packed result rebuilds into exactly the run, and nothing else is accepted."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given, reject
+from hypothesis import strategies as st
+
+from stepfold import ExecutionContext, OrchestrationResult, Policy, StepSpec, WorkflowDefinition, run_workflow
+from stepfold.errors import InvalidInputError
+from stepfold.policy import TIER2_POLICY
+from stepfold.testing.strategies import runs
+from stepfold.transfer import TransferError, pack, unpack
+from tests.strategies import results
+
+WIDE = Policy(max_steps=10, max_human_steps=4)
+
+
+def _across(result: OrchestrationResult) -> object:
+    """What the caller receives of `result` from another process: the packed result, pickled and read back."""
+    return pickle.loads(pickle.dumps(pack(result), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@given(results())
+def test_unpack_of_pack_is_the_same_run(result: OrchestrationResult) -> None:
+    rebuilt = unpack(_across(result), result.context, result.policy)
+    assert rebuilt.to_dict() == result.to_dict()
+    assert rebuilt.run_id == result.run_id
+
+
+@given(runs(WIDE))
+def test_unpack_of_pack_is_the_same_run_with_effects_and_failures(
+    run: tuple[WorkflowDefinition, ExecutionContext],
+) -> None:
+    workflow, context = run
+    try:
+        result = run_workflow(workflow, context, policy=WIDE)
+    except InvalidInputError:  # a person's input the step refuses: no run, nothing to transfer
+        reject()
+    assert unpack(_across(result), context, WIDE).to_dict() == result.to_dict()
+
+
+def _daily() -> OrchestrationResult:
+    steps = [
+        StepSpec("count", "runtime", {"operation": "increment", "key": "n"}),
+        StepSpec("ask", "human", {"operation": "record", "into": "answer"}),
+        StepSpec("again", "runtime", {"operation": "increment", "key": "n"}),
+    ]
+    context = ExecutionContext(initial_state={"n": 1}, inputs={"ask": {"ok": True}})
+    return run_workflow(WorkflowDefinition(id="three", steps=steps), context)
+
+
+def test_a_pickled_workflow_carries_no_digest() -> None:
+    result = _daily()
+    assert result.workflow.digest  # computed here
+    workflow = pickle.loads(pickle.dumps(result.workflow))
+    assert "digest" not in workflow.__getstate__() and workflow.digest == result.workflow.digest
+
+
+def _edited(packed: object, index: int, value: object) -> tuple[object, ...]:
+    assert isinstance(packed, tuple)
+    return (*packed[:index], value, *packed[index + 1 :])
+
+
+def test_a_damaged_accumulator_is_refused() -> None:
+    result = _daily()
+    packed = pack(result)
+    status, written, removed, accumulator = packed[4][0]
+    assert accumulator is not None
+    damaged = bytes([accumulator[0] ^ 1]) + accumulator[1:]
+    entries = ((status, written, removed, damaged), *packed[4][1:])
+    with pytest.raises(TransferError, match="does not rebuild into the run its id names"):
+        unpack(_edited(packed, 4, entries), result.context, result.policy)
+
+
+def test_a_changed_step_is_refused() -> None:
+    result = _daily()
+    packed = pack(result)
+    steps = list(result.workflow.steps)
+    steps[0] = StepSpec("count", "runtime", {"operation": "increment", "key": "m"})
+    forged = WorkflowDefinition(id=result.workflow.id, steps=steps, metadata=result.workflow.metadata)
+    with pytest.raises(TransferError, match="does not rebuild"):
+        unpack(_edited(packed, 3, forged), result.context, result.policy)
+
+
+def test_a_result_from_another_initial_state_or_policy_is_refused() -> None:
+    result = _daily()
+    packed = _across(result)
+    with pytest.raises(TransferError, match="does not rebuild"):
+        unpack(packed, ExecutionContext(initial_state={"n": 2}, inputs=result.context.inputs), result.policy)
+    with pytest.raises(TransferError, match="does not rebuild"):
+        unpack(packed, result.context, Policy(max_steps=6))
+    assert unpack(packed, result.context, TIER2_POLICY).to_dict() == result.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("packed", "message"),
+    [
+        (None, "not a packed result"),
+        (("a", "b"), "not a packed result"),
+        (("id", "done", None, WorkflowDefinition(id="w"), ()), "status: expected one of"),
+        (("id", "completed", 3, "workflow", ()), "message 3"),
+        (("id", "completed", None, "workflow", ()), "holds str, not a workflow"),
+        (("id", "completed", None, WorkflowDefinition(id="w"), (("completed", (), (), b"x"),)), "1 entries for 0"),
+    ],
+)
+def test_a_malformed_packed_result_is_refused_by_name(packed: object, message: str) -> None:
+    with pytest.raises(TransferError, match=message):
+        unpack(packed, ExecutionContext(), TIER2_POLICY)
+
+
+@given(st.binary(min_size=0, max_size=64))
+def test_a_short_accumulator_is_refused(accumulator: bytes) -> None:
+    result = _daily()
+    packed = pack(result)
+    status, written, removed, _ = packed[4][0]
+    entries = ((status, written, removed, accumulator), *packed[4][1:])
+    with pytest.raises(TransferError, match="does not read back"):
+        unpack(_edited(packed, 4, entries), result.context, result.policy)
