@@ -312,9 +312,11 @@ def run_many_output() -> str:
 
 
 def batch() -> str:
-    """`stepfold batch` on examples/calls.jsonl, then `stepfold runs`."""
+    """`stepfold batch` on examples/calls.jsonl, in a folder with one passing test for line 5 (run_tests) to run."""
     with _session() as session:
         session.copy("examples/calls.jsonl", "calls.jsonl")
+        (session.folder / "tests").mkdir()
+        session.write("tests/test_ok.py", "def test_ok() -> None:\n    assert True\n")
         session.sh("stepfold batch calls.jsonl --workers 2")
         return session.text()
 
@@ -721,7 +723,7 @@ PRODUCERS: dict[str, tuple[Callable[[], str], re.Pattern[str] | None]] = {
     "policy-run": (policy_run, None),
     "run-many-source": (run_many_source, None),
     "run-many": (run_many_output, None),
-    "batch": (batch, None),
+    "batch": (batch, RUN_DIGESTS),  # line 5's run records how long its tests took
     "batch-input": (batch_input, None),
     "effects-python-source": (effects_python_source, None),
     "effects-python": (effects_python, None),

@@ -343,3 +343,15 @@ def test_a_file_that_is_one_endless_line_is_refused(tmp_path: Path) -> None:
     assert (
         done.stderr == "batch: /dev/zero line 1 is longer than 64 MiB (one call per line; nothing after it was read)\n"
     )
+
+
+def test_a_call_with_effects_has_them_performed_here_unless_no_effects(tmp_path: Path) -> None:
+    project = ROOT / "examples" / "projects" / "passing"
+    calls = write_batch(tmp_path, [line("run_tests", {"paths": ["tests"]})])
+    performed = run_cli(project, "--store", str(tmp_path / "runs.db"), "batch", str(calls))
+    assert performed.returncode == 0, performed.stdout + performed.stderr
+    assert performed.stdout.splitlines()[1].split()[:3] == ["1", "run_tests", "completed"]
+    held = run_cli(project, "--store", str(tmp_path / "held.db"), "batch", str(calls), "--no-effects")
+    assert held.returncode == 3
+    assert held.stdout.splitlines()[1].split()[:3] == ["1", "run_tests", "suspended"]
+    assert "waiting for tests-discover" in held.stdout

@@ -37,6 +37,7 @@ from stepfold import (
     verify,
 )
 from stepfold.errors import RunNotFoundError, StepfoldError, StoreError
+from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.store import RunSummary, SQLiteStore, schema
 from stepfold.store.states import pack
 from tests.test_cli_audit import APPROVE, SCRIPT, daily, one_error_line, refused, stepfold
@@ -580,3 +581,32 @@ def test_a_continuation_must_continue_the_run_it_names(tmp_path: Path) -> None:
             with pytest.raises(StepfoldError):  # StoreError or InvalidValueError, naming both runs
                 store.save(unrelated, resumed_from=claimed)
         assert store.continuation(waiting) is None
+
+
+def test_an_immutable_reader_refuses_a_store_whose_log_holds_changes(tmp_path: Path) -> None:
+    """On read-only media SQLite reads a store as immutable, which ignores its -wal: refuse rather than miss runs."""
+    path = tmp_path / "runs.db"
+    path.write_bytes(b"")
+    schema._refuse_unread_log(path)  # no log: fine
+    (tmp_path / "runs.db-wal").write_bytes(b"")
+    schema._refuse_unread_log(path)  # an empty log: fine
+    (tmp_path / "runs.db-wal").write_bytes(b"\0" * 32)
+    with pytest.raises(StoreError, match=r"write-ahead log runs.db-wal holds changes not yet in the file"):
+        schema._refuse_unread_log(path)
+
+
+def test_a_second_record_of_a_run_says_what_differs(tmp_path: Path) -> None:
+    # An operation's failure message is not bound by the receipt: a message that varies makes equal runs' records differ.
+    said = iter(["first words", "other words"])
+
+    def moody(state: State, step: StepSpec) -> State:
+        raise RuntimeError(next(said))
+
+    workflow = WorkflowDefinition(id="w", steps=[StepSpec("talk", "runtime", {"operation": "moody"})])
+    operations = DEFAULT_OPERATIONS.set("moody", moody)
+    first, second = (run_workflow(workflow, operations=operations) for _ in range(2))
+    assert first.run_id == second.run_id and first.error_message != second.error_message
+    with SQLiteStore(tmp_path / "runs.db") as store:
+        store.save(first)
+        with pytest.raises(StoreError, match=r"differ only in error_message, which the receipt does not bind"):
+            store.save(second)

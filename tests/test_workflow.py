@@ -145,3 +145,11 @@ def test_workflow_step_looks_a_step_up_by_id() -> None:
     with pytest.raises(KeyError) as info:
         workflow.step("c")
     assert info.value.args[0] == "workflow 'w' has no step 'c'; steps: ['a', 'b']"
+
+
+def test_attrs_evolve_rebuilds_a_step_and_checks_it_again() -> None:
+    step = StepSpec("a", "runtime", {"operation": "noop"})
+    changed = attrs.evolve(step, payload={"operation": "set", "key": "k", "value": 1})
+    assert (changed.operation, changed.effect, step.operation) == ("set", None, "noop")
+    with pytest.raises(InvalidValueError, match="a human step waits for a person"):
+        attrs.evolve(step, kind="human", payload={"operation": "noop", "effect": "http.get"})

@@ -46,10 +46,6 @@ class StepSpec:
     id: str
     kind: str
     payload: Params
-    operation: str | None = attrs.field(eq=False, repr=False)
-    """The operation this step names in `payload["operation"]`, or None."""
-    effect: str | None = attrs.field(eq=False, repr=False)
-    """The effect this step names in `payload["effect"]`, or None (not an effect step)."""
 
     def __init__(self, id: str, kind: str, payload: Mapping[str, object] | None = None) -> None:
         step_id = _require_str(id, "step id")
@@ -71,18 +67,24 @@ class StepSpec:
                 f"{where} payload.effect: a human step waits for a person, it cannot perform effect {effect!r}; "
                 "give the effect to a runtime step"
             )
-        self.__attrs_init__(
-            step_id,
-            step_kind,
-            frozen,
-            operation if isinstance(operation, str) else None,
-            effect if isinstance(effect, str) else None,
-        )
+        self.__attrs_init__(step_id, step_kind, frozen)
+
+    @functools.cached_property
+    def operation(self) -> str | None:
+        """The operation this step names in `payload["operation"]`, or None."""
+        operation = self.payload.get("operation")
+        return operation if isinstance(operation, str) else None
+
+    @functools.cached_property
+    def effect(self) -> str | None:
+        """The effect this step names in `payload["effect"]`, or None (not an effect step)."""
+        effect = self.payload.get("effect")
+        return effect if isinstance(effect, str) else None
 
     def with_input(self, value: Value) -> StepSpec:
         """This step as run on an input: `payload["input"] = value` (`value` already frozen; nothing re-checked)."""
         new = object.__new__(StepSpec)
-        new.__attrs_init__(self.id, self.kind, self.payload.set("input", value), self.operation, self.effect)
+        new.__attrs_init__(self.id, self.kind, self.payload.set("input", value))
         return new
 
     @functools.cached_property

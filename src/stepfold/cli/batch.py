@@ -8,6 +8,10 @@ as it and every line before it are done. A line longer than
 line and exit 2, after what was running has finished and been saved.
 Ctrl-C stops it too: nothing more is started, the summary says what
 completed (everything completed is saved), exit 130.
+
+A call whose run reaches an effect step has its effects performed here, in
+this process (workers only fold), as `stepfold run` performs them: each
+outcome saved as it comes; `--no-effects` leaves such runs suspended.
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ from stepfold.batch import CallError, Outcome, run_in_order
 from stepfold.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SUSPENDED, EXIT_USAGE, open_store
 from stepfold.cli.jsonio import STDIN, UsageError, decode_json
 from stepfold.cli.render import for_people, plural, short
+from stepfold.effects import drive, effects_for
 from stepfold.errors import StepfoldError, StoreError
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED
 from stepfold.mission_call import MissionCall
 from stepfold.pool import process_pool
+from stepfold.registry import operations_for
+from stepfold.result import WAITING_EFFECT
 from stepfold.store import SQLiteStore
 
 __all__ = ["command_batch", "Progress", "MAX_LINE_BYTES", "COLUMNS"]
@@ -182,14 +189,24 @@ def _format(cells: tuple[str, ...]) -> str:
     return "  ".join([*padded, shown[-1]]).rstrip()
 
 
-def _row(outcome: Outcome, mission: str, store: SQLiteStore) -> tuple[Row, bool]:
-    """The row of a finished call, and whether its run was saved (saved here, now)."""
+def _row(outcome: Outcome, mission: str, store: SQLiteStore, *, perform: bool) -> tuple[Row, bool]:
+    """The row of a finished call, and whether its run was saved (saved here, now).
+
+    A run that waits for an effect is driven here when `perform`: its
+    effects performed in this process, each outcome saved as it comes (the
+    row shows where the run ended).
+    """
     if isinstance(outcome, CallError):
         return (mission, "error", "-", f"{outcome.error_type}: {outcome.message}"), False
     try:
+        if perform and outcome.waiting_for == WAITING_EFFECT:
+            workflow = outcome.workflow
+            outcome = drive(outcome, effects=effects_for(workflow), operations=operations_for(workflow), store=store)
         run_id = store.save(outcome)
     except StoreError as exc:
         return (mission, "error", "-", f"not saved: {exc}"), False
+    except StepfoldError as exc:  # e.g. an effect with no handler here: nothing was performed
+        return (mission, "error", "-", f"{type(exc).__name__}: {' '.join(str(exc).split())}"), False
     detail = outcome.error_message or (f"waiting for {outcome.pending_step_id}" if outcome.pending_step_id else "")
     return (mission, outcome.status, short(run_id), detail), True
 
@@ -236,7 +253,7 @@ def command_batch(args: argparse.Namespace, out: TextIO) -> int:
             try:
                 for _, outcome in run_in_order(calls(), pool):
                     mission, slot = running.popleft()
-                    row, saved = _row(outcome, mission, store)
+                    row, saved = _row(outcome, mission, store, perform=not args.no_effects)
                     summary.saved += saved
                     summary.settle(slot, row)
                     progress.advance(summary.done, source.read)

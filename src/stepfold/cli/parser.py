@@ -166,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="run the calls in a pool of N processes (default 1: in this process)",
+        help="run the calls in a pool of N processes (default 1: in this process); effects are performed here",
+    )
+    batch.add_argument(
+        "--no-effects", action="store_true", help="perform no effect: a call stops at its first effect step (suspended)"
     )
     return parser

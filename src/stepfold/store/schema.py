@@ -162,6 +162,8 @@ def _open_for_reading(path: Path) -> sqlite3.Connection:
     quoted = urllib.parse.quote(os.path.abspath(path))
     last: sqlite3.Error | None = None
     for mode in ("mode=ro", "immutable=1"):  # immutable: the folder is read-only, so no -wal/-shm can be made
+        if mode == "immutable=1":
+            _refuse_unread_log(path)
         connection = sqlite3.connect(f"file:{quoted}?{mode}", uri=True, isolation_level=None, timeout=OPEN_TIMEOUT_S)
         try:
             connection.execute("BEGIN")
@@ -183,6 +185,21 @@ def _open_for_reading(path: Path) -> sqlite3.Connection:
             )
         return connection
     raise StoreError(f"{path}: cannot open the store for reading: {last}")
+
+
+def _refuse_unread_log(path: Path) -> None:
+    """An immutable reader ignores the write-ahead log: refuse a store whose log may still hold committed runs."""
+    log = Path(f"{path}-wal")
+    try:
+        pending = log.stat().st_size > 0
+    except OSError:
+        return
+    if pending:
+        raise StoreError(
+            f"{path}: cannot be read here: its write-ahead log {log.name} holds changes not yet in the file, and this "
+            "folder is read-only (SQLite cannot read the log without a -shm file); copy the store and its -wal to a "
+            "writable folder, or checkpoint it where it was written (sqlite3 FILE 'PRAGMA wal_checkpoint')"
+        )
 
 
 def open_database(path: Path, *, create: bool, readonly: bool) -> sqlite3.Connection:

@@ -132,9 +132,9 @@ class SQLiteStore:
         with self._transaction():
             existing = self._connection.execute("SELECT document FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if existing is not None:
-                stored = unpack(existing[0], run_id)
-                if stored != unpack(packed, run_id):
-                    raise StoreError(_same_head(run_id, stored, result))
+                stored, record = unpack(existing[0], run_id), unpack(packed, run_id)
+                if stored != record:
+                    raise StoreError(_same_head(run_id, stored, record, result))
                 return run_id
             if resumed_from is not None:
                 self._check_continues(result, resumed_from)
@@ -291,16 +291,24 @@ class SQLiteStore:
         return full
 
 
-def _same_head(run_id: str, stored: object, result: OrchestrationResult) -> str:
-    recorded = stored.get("context", {}).get("inputs", {}) if isinstance(stored, dict) else {}
+def _same_head(run_id: str, stored: object, new: object, result: OrchestrationResult) -> str:
+    """Why a second record with a saved run's head is refused: what differs, which the receipt does not bind."""
+    record = stored if isinstance(stored, dict) else {}
+    recorded = record.get("context", {}).get("inputs", {})
     differing = sorted(
         key
         for key in set(recorded) | set(result.context.inputs)
         if key not in recorded or key not in result.context.inputs or recorded[key] != thaw(result.context.inputs[key])
     )
+    if differing:
+        what = f"inputs given ahead for steps not run yet {differing}"
+    else:
+        document = new if isinstance(new, dict) else {}
+        fields = sorted(key for key in set(record) | set(document) if record.get(key) != document.get(key))
+        what = f"{', '.join(fields) or 'nothing a reader sees'}, which the receipt does not bind"
     return (
         f"run {run_id[:12]}: a different result with the same receipt head is already stored; they differ only in "
-        f"inputs given ahead for steps not run yet {differing} (a store keeps one record per run id)"
+        f"{what} (a store keeps one record per run id)"
     )
 
 
