@@ -34,9 +34,11 @@ test: lint typecheck
 docs: $(STAMP)
 	$(BIN)/python scripts/make_docs.py
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/bench_many.py --json bench/results/many.json
+	$(BIN)/python bench/bench_batch.py
 
 # Optional tool groups, installed on first use into the same .venv.
 $(VENV)/.installed-%: $(STAMP)
@@ -44,7 +46,7 @@ $(VENV)/.installed-%: $(STAMP)
 	touch $@
 
 bench-peers: $(VENV)/.installed-bench
-	$(BIN)/python -m mypy --strict bench/peers
+	$(BIN)/python -m mypy --strict bench/peers/*.py
 	$(BIN)/python -m bench.peers
 
 # At least 100,000 random examples across tests/test_fuzz.py (not run in CI; CI runs the same tests on the `ci` profile).

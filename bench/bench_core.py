@@ -18,9 +18,9 @@ What it measures, in one process, interleaved so machine noise hits both sides a
 3. Building `ExecutionContext(initial_state=data)` at 100,000 records
    (freeze + initial LtHash digest) against one `json.dumps(data, sort_keys=True)`.
 
-Timings use `time.perf_counter_ns` with the garbage collector disabled
-inside the timed region (as `timeit` does) and collected between rounds;
-warm-up runs are excluded. Figures are medians with min and max.
+Timings use `time.perf_counter_ns` with the garbage collector on, as users
+run (`bench/bench_scale.py` measures it off beside), collected between
+rounds; warm-up runs are excluded. Figures are medians with min and max.
 """
 
 from __future__ import annotations
@@ -192,14 +192,10 @@ def split(runs: range, parts: int) -> list[range]:
 
 
 def timed(fn: Callable[[], object]) -> int:
-    """Nanoseconds one call of `fn` takes, with the collector off."""
-    gc.disable()
-    try:
-        start = time.perf_counter_ns()
-        fn()
-        return time.perf_counter_ns() - start
-    finally:
-        gc.enable()
+    """Nanoseconds one call of `fn` takes, with the collector on, as users run (bench_scale.py sets it off beside)."""
+    start = time.perf_counter_ns()
+    fn()
+    return time.perf_counter_ns() - start
 
 
 def check_same(ctx: ExecutionContext, steps: Sequence[NaiveStep], run: int, data: PlainState) -> None:
@@ -368,7 +364,7 @@ def render(
         "stepfold core benchmark",
         f"Python {env['python']} ({env['implementation']}) on {env['platform']} [{env['machine']}, {env['cpus']} CPUs]",
         "packages: " + ", ".join(f"{name} {version}" for name, version in packages.items()),
-        f"mode: {'quick' if config is QUICK else 'full'}; medians [min – max], GC off inside timed calls",
+        f"mode: {'quick' if config is QUICK else 'full'}; medians [min – max], collector on as users run it",
         f"load average (1, 5, 15 min) at start {env['load_average_at_start']}, at end {env['load_average_at_end']}"
         f" on {env['cpus']} CPUs (other processes add noise)",
         "",

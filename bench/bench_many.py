@@ -9,8 +9,9 @@ Run from the repository root (`make bench`)::
 What it measures, in one run, side by side: wall-clock time of
 `run_many(calls, executor, chunksize=...)` for N distinct daily_loop calls
 (the example state, one date per call, the approval given, so every call
-completes all 4 steps), from the first submit to the last result rebuilt in
-this process with `OrchestrationResult.from_dict`. Pools and the cluster
+completes all 4 steps), from the first submit to the last result rebuilt and
+checked in this process (`stepfold.transfer.unpack`), and the CPU this
+process spent meanwhile, per result. Pools and the cluster
 are started and warmed up before timing (their start-up is reported
 apart). Each figure is the median of the repetitions, as calls per second.
 Every executor's `to_dict()` documents are checked equal to the in-process
@@ -27,6 +28,7 @@ import datetime
 import importlib
 import json
 import os
+import pickle
 import platform
 import statistics
 import sys
@@ -46,6 +48,8 @@ from bench.measure import load_average, package_versions  # noqa: E402
 from stepfold import OrchestrationResult  # noqa: E402
 from stepfold.batch import run_many  # noqa: E402
 from stepfold.mission_call import MissionCall  # noqa: E402
+from stepfold.policy import TIER2_POLICY  # noqa: E402
+from stepfold.worker import read_outcome, task_of, work  # noqa: E402
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 DAILY_STATE: Final = json.loads((ROOT / "examples" / "daily_state.json").read_text(encoding="utf-8"))
@@ -75,6 +79,13 @@ class Row:
     seconds: tuple[float, ...]
     calls: int
     note: str = ""
+    caller_cpu_s: tuple[float, ...] = ()
+    """CPU seconds this process (the caller) spent per repetition, all its threads."""
+
+    @property
+    def caller_us_per_result(self) -> float:
+        """The caller's CPU per result, in microseconds, at the median repetition."""
+        return statistics.median(self.caller_cpu_s) / self.calls * 1e6 if self.caller_cpu_s else 0.0
 
     @property
     def calls_per_second(self) -> float:
@@ -89,6 +100,8 @@ class Row:
             "startup_s": round(self.startup_s, 4),
             "seconds": [round(s, 4) for s in self.seconds],
             "calls_per_second": round(self.calls_per_second, 1),
+            "caller_cpu_s": [round(s, 4) for s in self.caller_cpu_s],
+            "caller_us_per_result": round(self.caller_us_per_result, 1),
             "note": self.note,
         }
 
@@ -120,14 +133,16 @@ def measure(
         calls[: max(chunksize, 2 * config.workers)], executor, chunksize=chunksize
     )  # warm-up: imports, connections
     seconds = []
+    cpu = []
     results: list[OrchestrationResult] = []
     for _ in range(config.repetitions):
-        began = time.perf_counter()
+        began, used = time.perf_counter(), time.process_time()
         results = run_many(calls, executor, chunksize=chunksize)
         seconds.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - used)
     if expected is not None:
         assert documents(results) == expected, f"{label}: results differ from the in-process ones"
-    return Row(label, chunksize, startup_s, tuple(seconds), len(calls))
+    return Row(label, chunksize, startup_s, tuple(seconds), len(calls), caller_cpu_s=tuple(cpu))
 
 
 @contextmanager
@@ -162,11 +177,18 @@ def dask_cluster(distributed: ModuleType, workers: int) -> Iterator[tuple[concur
 
 
 def parent_rebuild_rate(calls: Sequence[MissionCall]) -> float:
-    """Results per second this process can rebuild with `from_dict`: the ceiling of any out-of-process executor."""
-    sample = documents(run_many(calls[:200]))
+    """Results per second this process rebuilds and checks from workers' answers (unpickled, then unpacked).
+
+    The ceiling of any out-of-process executor, whatever its size: every
+    result crosses back packed and is rebuilt and checked by its head here.
+    """
+    sample = calls[:200]
+    chains = [(call.state, (call,)) for call in sample]
+    answer = pickle.dumps(work(task_of(chains, TIER2_POLICY)), protocol=pickle.HIGHEST_PROTOCOL)
     began = time.perf_counter()
-    for document in sample:
-        OrchestrationResult.from_dict(document)
+    outcomes = pickle.loads(answer)
+    for outcome, chain in zip(outcomes, chains):
+        read_outcome(outcome, chain, TIER2_POLICY)
     return len(sample) / (time.perf_counter() - began)
 
 
@@ -190,7 +212,8 @@ def render(rows: Sequence[Row], env: dict[str, object], config: Config, mode: st
         "start-up not timed",
         f"load average (1, 5, 15 min) at start {env['load_average']}, at end {load_average()} (other processes add noise)",
         "",
-        f"{'executor':<34} {'chunk':>5} {'calls/s':>9} {'vs here':>8} {'median':>9} {'start-up':>9}  note",
+        f"{'executor':<34} {'chunk':>5} {'calls/s':>9} {'vs here':>8} {'median':>9} {'caller/res':>10} "
+        f"{'start-up':>9}  note",
         "-" * 96,
     ]
     for row in rows:
@@ -199,12 +222,16 @@ def render(rows: Sequence[Row], env: dict[str, object], config: Config, mode: st
             continue
         lines.append(
             f"{row.label:<34} {row.chunksize:>5} {row.calls_per_second:>9,.0f} {row.calls_per_second / base:>7.2f}x "
-            f"{statistics.median(row.seconds):>8.3f}s {row.startup_s:>8.2f}s  {row.note}".rstrip()
+            f"{statistics.median(row.seconds):>8.3f}s {row.caller_us_per_result:>8.0f}us "
+            f"{row.startup_s:>8.2f}s  {row.note}".rstrip()
         )
+    run_us = 1e6 / base
     lines += [
         "",
-        f"ceiling for any out-of-process executor: this process rebuilds {rebuild:,.0f} results/s with from_dict",
-        "(every result crosses back as plain to_dict() data and is re-checked here).",
+        f"a run in-process: {run_us:,.0f} us per call (caller/res is the caller's CPU per result, all its threads:",
+        "for in-process rows that is the run itself)",
+        f"ceiling for any out-of-process executor: this process rebuilds and checks {rebuild:,.0f} results/s "
+        f"({1e6 / rebuild:,.0f} us each, {1e6 / rebuild / run_us:.0%} of a run)",
     ]
     return "\n".join(lines)
 

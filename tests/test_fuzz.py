@@ -41,6 +41,7 @@ from pyrsistent import pmap, pvector
 
 from stepfold import (
     DEFAULT_OPERATIONS,
+    VERDICTS,
     ExecutionContext,
     MissionSpec,
     OrchestrationResult,
@@ -526,10 +527,14 @@ def test_fuzz_from_dict_refuses_only_with_invalid_document_error(document: Any) 
 def test_fuzz_verify_never_raises(document: Any) -> None:
     _count("verify")
     verdict = verify(document)
-    assert isinstance(verdict, Verification)
+    assert isinstance(verdict, Verification) and verdict.verdict in VERDICTS
     assert verdict.ok == (verdict.first_mismatch is None and verdict.reason.startswith("all "))
+    chain_only = verify(document, replay=False)  # no operations needed: never "unverifiable" for a missing one
+    assert chain_only.verdict in VERDICTS and (chain_only.verdict == "tampered") == (verdict.verdict == "tampered")
+    anchored = verify(document, expect_head="0" * 64)
+    assert anchored.verdict in ("tampered", "unverifiable")  # no genuine chain ends at that head
     if _unedited(document):
-        assert verdict.ok
+        assert verdict.ok and chain_only.ok
 
 
 def _unedited(document: object) -> bool:

@@ -61,7 +61,7 @@ def test_everything_in_all_is_importable() -> None:
 
 
 LAYERS: list[list[str]] = [
-    ["errors", "messages", "collector", "values", "canonical", "lthash", "delta", "state"],
+    ["errors", "messages", "collector", "values", "canonical", "lthash", "delta", "state", "rehash"],
     ["workflow", "policy", "outcome", "effect", "operations", "lineage", "receipt", "result", "fields", "reader"],
     ["engine", "verdict", "verification", "transfer"],
     ["missions", "builder", "registry", "mission_call"],

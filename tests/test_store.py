@@ -610,3 +610,33 @@ def test_a_second_record_of_a_run_says_what_differs(tmp_path: Path) -> None:
         store.save(first)
         with pytest.raises(StoreError, match=r"differ only in error_message, which the receipt does not bind"):
             store.save(second)
+
+
+def _edit_stored_state(path: Path, digest: str, key: str, value: object) -> None:
+    """Change one entry of a whole state's stored body, its accumulator left as it was (what a forger would do)."""
+    import zlib
+
+    with sqlite3.connect(path) as connection:
+        (body,) = connection.execute("SELECT body FROM states WHERE digest = ?", (digest,)).fetchone()
+        document = json.loads(zlib.decompress(body))
+        document[key] = value
+        connection.execute("UPDATE states SET body = ? WHERE digest = ?", (pack(document), digest))
+
+
+def test_an_entry_edited_in_a_stored_state_is_tampered_for_verify(tmp_path: Path) -> None:
+    # The store trusts the accumulators it wrote (load is fast); verify trusts none: it rehashes what was taken as given.
+    path = tmp_path / "runs.db"
+    steps = [StepSpec("bump", "runtime", {"operation": "increment", "key": "n"})]
+    context = ExecutionContext(initial_state={"n": 1, "untouched": "kept", **{f"k{i}": i for i in range(50)}})
+    with SQLiteStore(path) as store:
+        run_id = store.save(run_workflow(WorkflowDefinition(id="w", steps=steps), context))
+    _edit_stored_state(path, context.initial_state.digest, "untouched", "forged")
+    with SQLiteStore(path, create=False) as store:
+        loaded = store.load(run_id)
+    assert loaded.lineage.initial_state["untouched"] == "forged" and not loaded.lineage.initial_state.hashed
+    for replay in (True, False):
+        verdict = verify(loaded, replay=replay)
+        assert verdict.verdict == "tampered", verdict
+        assert "initial state" in verdict.reason
+    assert verify(loaded, replay=False, trust_accumulators=True).verdict == "ok"  # what load itself checks
+    assert verify(run_workflow(WorkflowDefinition(id="w", steps=steps), context)).verdict == "ok"

@@ -160,6 +160,7 @@ class State(Mapping[str, Value]):
     """SHA-256 (hex) of the LtHash accumulator: identifies the content, whatever the insertion order."""
     _lineage_token: object
     _touched: Touched
+    _hashed: bool
 
     def __init__(
         self, entries: Mapping[str, object] | Iterable[tuple[str, object]] = (), *, path: str = "state"
@@ -179,7 +180,8 @@ class State(Mapping[str, Value]):
                 data = frozen
                 acc = accumulate(entry_element(k, v) for k, v in data.items())
         untrack_map(data)
-        self.__attrs_init__(data, acc, digest_of(acc), object(), None)
+        hashed = source._hashed if isinstance(source, State) else True
+        self.__attrs_init__(data, acc, digest_of(acc), object(), None, hashed)
 
     @classmethod
     def from_accumulator(cls, entries: Mapping[str, object], accumulator: bytes, *, path: str = "state") -> State:
@@ -197,7 +199,7 @@ class State(Mapping[str, Value]):
         acc = int.from_bytes(accumulator, "little")
         untrack_map(frozen)
         new = object.__new__(cls)
-        new.__attrs_init__(frozen, acc, digest_of(acc), object(), None)
+        new.__attrs_init__(frozen, acc, digest_of(acc), object(), None, False)
         return new
 
     def changed_under(self, written: Iterable[tuple[str, Value]], removed: Iterable[str], accumulator: bytes) -> State:
@@ -221,14 +223,14 @@ class State(Mapping[str, Value]):
         untrack_map(data)
         new = object.__new__(State)
         acc = int.from_bytes(accumulator, "little")
-        new.__attrs_init__(data, acc, accumulator_digest(accumulator), self._lineage_token, touched)
+        new.__attrs_init__(data, acc, accumulator_digest(accumulator), self._lineage_token, touched, False)
         return new
 
     @classmethod
     def _derived(cls, base: State, data: PMap[str, Value], acc: int, touched: Touched) -> State:
         untrack_map(data)
         new = object.__new__(cls)
-        new.__attrs_init__(data, acc, digest_of(acc), base._lineage_token, touched)
+        new.__attrs_init__(data, acc, digest_of(acc), base._lineage_token, touched, base._hashed)
         return new
 
     def __reduce__(self) -> tuple[Callable[[PMap[str, Value], bytes], State], tuple[PMap[str, Value], bytes]]:
@@ -332,6 +334,12 @@ class State(Mapping[str, Value]):
         return thaw(self._data)  # type: ignore[return-value]
 
     @property
+    def hashed(self) -> bool:
+        """True when this state's accumulator was computed here from its entries (its own or its ancestors'), False
+        when it was taken as given (`from_accumulator`, unpickled, rebuilt from a worker's result)."""
+        return self._hashed
+
+    @property
     def accumulator(self) -> bytes:
         """The 2048-byte little-endian LtHash accumulator whose SHA-256 is `digest`."""
         return self._acc.to_bytes(ELEMENT_BYTES, "little")
@@ -347,7 +355,8 @@ class State(Mapping[str, Value]):
 def _unpickled(data: PMap[str, Value], accumulator: bytes) -> State:
     untrack_map(data)
     new = object.__new__(State)
-    new.__attrs_init__(data, int.from_bytes(accumulator, "little"), accumulator_digest(accumulator), object(), None)
+    acc = int.from_bytes(accumulator, "little")
+    new.__attrs_init__(data, acc, accumulator_digest(accumulator), object(), None, False)
     return new
 
 

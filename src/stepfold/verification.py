@@ -41,6 +41,7 @@ from stepfold.operations.base import Operation
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.reader import read_result
 from stepfold.receipt import ReceiptLink, genesis_hash, input_digest, link_hash
+from stepfold.rehash import content_digests
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
 from stepfold.values import Value, values_identical
@@ -82,6 +83,7 @@ def verify(
     policy: Policy | None = None,
     replay: bool = True,
     expect_head: str | None = None,
+    trust_accumulators: bool = False,
 ) -> Verification:
     """Verify a result, or a `to_dict()` document: its chain, its record, its anchors, then (unless `replay=False`) a replay.
 
@@ -91,7 +93,10 @@ def verify(
     `TIER2_POLICY`). `expect_head` is a head kept somewhere you trust: a
     consistent chain ending elsewhere is "tampered". `replay=False` checks
     the chain and the record only and needs no operations. Never raises for
-    a bad document: it is "tampered", with the reason.
+    a bad document: it is "tampered", with the reason. A state whose
+    accumulator was taken as given (loaded from a store, unpickled) has its
+    digest recomputed from its entries; `trust_accumulators=True` skips that
+    (for a store checking rows it wrote itself).
 
     >>> from stepfold import StepSpec, WorkflowDefinition, run_workflow
     >>> done = run_workflow(WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "noop"})]))
@@ -121,7 +126,7 @@ def verify(
             return _verdict(UNVERIFIABLE, 0, None, f"the document cannot be interpreted here: {exc}")
         except InvalidDocumentError as exc:
             return _verdict(TAMPERED, 0, None, f"the document cannot be read as a result: {exc}")
-    return _verify_result(result, recorded_final, operations, policy, replay, expect_head)
+    return _verify_result(result, recorded_final, operations, policy, replay, expect_head, trust_accumulators)
 
 
 def _chain_problem(genesis: str, links: Iterable[tuple[str, str, str, str, str, str]]) -> tuple[int, str, str] | None:
@@ -203,6 +208,7 @@ def _verify_result(
     expected_policy: Policy | None,
     replay: bool,
     expect_head: str | None,
+    trust_accumulators: bool = False,
 ) -> Verification:
     receipt, lineage, workflow = result.receipt, result.lineage, result.workflow
     policy = result.policy
@@ -222,7 +228,8 @@ def _verify_result(
             "the recorded workflow is not the one the receipt binds (workflow digest differs)",
             policy,
         )
-    if receipt.initial_state_digest != lineage.initial_state.digest:
+    digests = [state.digest for state in lineage.states] if trust_accumulators else content_digests(lineage.states)
+    if receipt.initial_state_digest != digests[0]:
         return _verdict(
             TAMPERED,
             0,
@@ -241,7 +248,7 @@ def _verify_result(
         )
     for index, (link, entry) in enumerate(zip(receipt.links, lineage.entries)):
         problem = _record_problem(
-            result, index, link, entry.step, entry.input, entry.took_input, entry.state.digest, entry.status
+            result, index, link, entry.step, entry.input, entry.took_input, digests[index + 1], entry.status
         )
         if problem is not None:
             return _verdict(TAMPERED, index, Mismatch(index, link.step_id), problem, policy)

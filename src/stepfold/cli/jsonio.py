@@ -12,6 +12,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pyrsistent import PMap, PVector, pmap, pvector
+
 from stepfold.values import MAX_DEPTH
 
 __all__ = [
@@ -54,10 +56,28 @@ def _parse_int(digits: str) -> int:
     return int(digits)
 
 
-def decode_json(text: str, *, one_line: bool = False) -> object:
-    """Strict JSON: no NaN/Infinity, no duplicate keys; `ValueError` with a one-line reason and the position."""
+def _frozen_object(pairs: list[tuple[str, object]]) -> PMap[str, object]:
+    checked = _unique_object(pairs)
+    for key, value in checked.items():
+        if type(value) is list:
+            checked[key] = _frozen_array(value)
+    return pmap(checked)
+
+
+def _frozen_array(items: list[object]) -> PVector[object]:
+    return pvector([_frozen_array(item) if type(item) is list else item for item in items])
+
+
+def decode_json(text: str, *, one_line: bool = False, frozen: bool = False) -> object:
+    """Strict JSON: no NaN/Infinity, no duplicate keys; `ValueError` with a one-line reason and the position.
+
+    With `frozen`, objects and the arrays inside them are built as persistent
+    maps and vectors while parsing, so a large document never exists twice
+    (as plain data and then frozen); `freeze` still checks it, copying nothing.
+    """
+    hook = _frozen_object if frozen else _unique_object
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int, object_pairs_hook=_unique_object)
+        return json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:
         at = f"column {exc.colno}" if one_line else f"line {exc.lineno} column {exc.colno}"
         raise ValueError(f"invalid JSON at {at}: {exc.msg}") from None
@@ -67,18 +87,18 @@ def decode_json(text: str, *, one_line: bool = False) -> object:
         raise ValueError(f"invalid JSON: {exc}") from None
 
 
-def parse_json(text: str, where: str) -> object:
+def parse_json(text: str, where: str, *, frozen: bool = False) -> object:
     """Strict JSON; `UsageError` naming `where` and the position."""
     try:
-        return decode_json(text)
+        return decode_json(text, frozen=frozen)
     except ValueError as exc:
         raise UsageError(f"{where}: {exc}") from None
 
 
-def json_object(text: str, where: str) -> Mapping[str, object]:
-    """A JSON object; `UsageError` naming `where` for anything else."""
-    value = parse_json(text, where)
-    if not isinstance(value, dict):
+def json_object(text: str, where: str, *, frozen: bool = False) -> Mapping[str, object]:
+    """A JSON object (a persistent map when `frozen`); `UsageError` naming `where` for anything else."""
+    value = parse_json(text, where, frozen=frozen)
+    if not isinstance(value, (dict, PMap)):
         raise UsageError(f"{where}: expected a JSON object, got {type(value).__name__}")
     return value
 
@@ -105,10 +125,11 @@ def read_text(argument: str, where: str) -> str:
 def read_state_argument(argument: str) -> Mapping[str, object]:
     """`--state`: inline JSON (an object), a path to a JSON file, or `-` for standard input."""
     if argument.lstrip().startswith("{"):
-        return json_object(argument, "--state")
+        return json_object(argument, "--state", frozen=True)
     if argument != STDIN and not Path(argument).is_file():
         raise UsageError(f"--state: {argument!r} is neither a file nor a JSON object (use - for standard input)")
-    return json_object(read_text(argument, "--state"), "--state" if argument == STDIN else f"--state {argument}")
+    where = "--state" if argument == STDIN else f"--state {argument}"
+    return json_object(read_text(argument, "--state"), where, frozen=True)  # frozen as parsed: a big state exists once
 
 
 def read_document(argument: str) -> Mapping[str, object]:
