@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import os
 import re
 import shutil
@@ -65,9 +66,14 @@ NOTES = "--load examples/notes_mission.py"
 PAYMENTS = "--load examples/payments_mission.py"
 
 
+UNSET = frozenset({"HYPOTHESIS_PROFILE", "CI", "BUILD_NUMBER"})
+"""Variables a producer's commands must not see: the test profile, and the two that make pytest print its
+summary lines untruncated (as it does on a CI machine)."""
+
+
 def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of every command a producer runs: this venv first on PATH, fixed hash seed and width."""
-    env = {key: value for key, value in os.environ.items() if key != "HYPOTHESIS_PROFILE"}
+    env = {key: value for key, value in os.environ.items() if key not in UNSET}
     env.update({"COLUMNS": "100", "PYTHONHASHSEED": "0", "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"})
     return {**env, **(extra or {})}
 
@@ -792,7 +798,11 @@ def drift(outputs: dict[str, str]) -> list[str]:
         for name, body in blocks(path):
             mask = PRODUCERS[name][1]
             if name in outputs and _masked(body, mask) != _masked(outputs[name], mask):
-                found.append(f"{path.relative_to(ROOT)}: block {name!r} differs from a fresh run")
+                found.append(f"{path.relative_to(ROOT)}: block {name!r} differs from a fresh run:")
+                lines = difflib.unified_diff(
+                    body.splitlines(), outputs[name].splitlines(), "in the file", "fresh", n=1, lineterm=""
+                )
+                found.extend(f"    {line}" for line in lines)
     return found
 
 

@@ -18,6 +18,7 @@ from stepfold import (
     TIER2_POLICY,
     AntiFailureViolation,
     ExecutionContext,
+    InvalidValueError,
     Mismatch,
     OrchestrationResult,
     Policy,
@@ -962,3 +963,193 @@ def test_a_live_format_1_result_verifies_like_its_document_under_a_given_policy(
     assert (document.verdict, document.policy) == ("unverifiable", three)
     live = verify(old, policy=three)
     assert (live.verdict, live.policy) == (document.verdict, document.policy)
+
+
+# Exact verdicts: each path's verdict, steps checked, first mismatch, reason and policy, all pinned -------------
+
+
+def _two_step_run(policy: Policy = TIER2_POLICY) -> OrchestrationResult:
+    steps = [
+        StepSpec("one", "runtime", {"operation": "set", "key": "a", "value": 1}),
+        StepSpec("two", "runtime", {"operation": "increment", "key": "n"}),
+    ]
+    return run_workflow(
+        WorkflowDefinition(id="pin", steps=steps), ExecutionContext(initial_state={"n": 0}), policy=policy
+    )
+
+
+def _one_step_run() -> OrchestrationResult:
+    steps = [StepSpec("only", "runtime", {"operation": "noop"})]
+    return run_workflow(WorkflowDefinition(id="one", steps=steps))
+
+
+def _edited_document(result: OrchestrationResult, edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    document = copy.deepcopy(result.to_dict())
+    edit(document)
+    return document
+
+
+def test_one_step_verified_is_said_in_the_singular() -> None:
+    verdict = verify(_one_step_run())
+    assert verdict.reason.startswith("1 step verified: chain intact, states match, replay identical; policy: ")
+    chain_only = verify(_one_step_run(), replay=False)
+    assert chain_only.reason.startswith("chain and record of 1 step intact (not replayed); policy: ")
+    assert verify(_two_step_run(), replay=False).reason.startswith("chain and record of all 2 steps intact")
+
+
+def test_a_policy_argument_that_is_not_a_policy_is_refused_by_name() -> None:
+    with pytest.raises(InvalidValueError, match=r"^policy: expected a Policy or None, got str$"):
+        verify(_one_step_run(), policy="strict")  # type: ignore[arg-type]
+
+
+def test_an_edited_policy_document_is_tampered_at_the_start() -> None:
+    result = _two_step_run()
+
+    def widen(document: dict[str, Any]) -> None:
+        document["policy"]["max_steps"] = 9
+
+    verdict = verify(_edited_document(result, widen))
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.policy) == (
+        "tampered",
+        0,
+        None,
+        None,
+    )
+    assert verdict.reason == "the recorded policy does not hash to the policy digest the receipt binds"
+
+
+def test_a_policy_digest_that_is_not_a_string_is_left_to_the_reader() -> None:
+    def retype(document: dict[str, Any]) -> None:
+        document["receipt"]["policy_digest"] = 5
+
+    verdict = verify(_edited_document(_two_step_run(), retype))
+    assert verdict.verdict == "tampered" and verdict.checked_steps == 0
+    assert verdict.reason.startswith("the document cannot be read as a result: ")
+
+
+def test_links_that_are_not_a_list_are_left_to_the_reader() -> None:
+    def retype(document: dict[str, Any]) -> None:
+        document["receipt"]["links"] = {"not": "a list"}
+
+    verdict = verify(_edited_document(_two_step_run(), retype))
+    assert verdict.verdict == "tampered" and verdict.reason.startswith("the document cannot be read as a result: ")
+
+
+def test_a_broken_link_in_a_document_is_named_by_its_position() -> None:
+    def break_second(document: dict[str, Any]) -> None:
+        document["receipt"]["links"][1]["status"] = "failed"
+
+    verdict = verify(_edited_document(_two_step_run(), break_second))
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch) == ("tampered", 1, Mismatch(1, "two"))
+    assert verdict.reason == "receipt link 2 ('two') does not hash its recorded fields onto the previous link"
+    assert verdict.policy is None  # decided before the document was read: no policy checked yet
+
+
+def test_a_broken_link_in_a_live_result_names_the_policy_checked() -> None:
+    result = _two_step_run()
+    links = list(result.receipt.links)
+    links[1] = attrs.evolve(links[1], status="failed")
+    forged = attrs.evolve(result, receipt=attrs.evolve(result.receipt, links=links))
+    verdict = verify(forged)
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch) == ("tampered", 1, Mismatch(1, "two"))
+    assert verdict.reason == "receipt link 2 ('two') does not hash its recorded fields onto the previous link"
+    assert verdict.policy == TIER2_POLICY
+
+
+def _with_policy(result: OrchestrationResult) -> OrchestrationResult:
+    return attrs.evolve(result, policy=Policy(max_steps=3))
+
+
+def _with_workflow(result: OrchestrationResult) -> OrchestrationResult:
+    steps = [StepSpec("one", "runtime", {"operation": "noop"}), StepSpec("two", "runtime", {"operation": "noop"})]
+    return attrs.evolve(result, workflow=WorkflowDefinition(id="pin", steps=steps))
+
+
+def _with_initial_state(result: OrchestrationResult) -> OrchestrationResult:
+    return attrs.evolve(result, lineage=attrs.evolve(result.lineage, initial_state=State({"n": 5})))
+
+
+@pytest.mark.parametrize(
+    ("forge", "reason"),
+    [
+        (_with_policy, "the recorded policy is not the one the receipt binds (policy digest differs)"),
+        (_with_workflow, "the recorded workflow is not the one the receipt binds (workflow digest differs)"),
+        (_with_initial_state, "the recorded initial state is not the one the receipt binds (state digest differs)"),
+    ],
+)
+def test_a_record_the_receipt_does_not_bind_is_tampered_with_the_policy_checked(
+    forge: Callable[[OrchestrationResult], OrchestrationResult], reason: str
+) -> None:
+    forged = forge(_two_step_run())
+    verdict = verify(forged)
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.reason) == (
+        "tampered",
+        0,
+        None,
+        reason,
+    )
+    assert verdict.policy == forged.policy
+
+
+def test_a_changed_final_state_and_a_changed_step_state_name_the_policy() -> None:
+    result = _two_step_run()
+    entries = list(result.lineage.entries)
+    entries[0] = attrs.evolve(entries[0], state=entries[0].state.set("a", 2))
+    forged = attrs.evolve(result, lineage=attrs.evolve(result.lineage, entries=entries))
+    verdict = verify(forged)
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch) == ("tampered", 0, Mismatch(0, "one"))
+    assert verdict.policy == TIER2_POLICY
+
+
+def test_an_expected_policy_that_is_not_the_recorded_one_is_tampered_after_every_step() -> None:
+    verdict = verify(_two_step_run(), policy=Policy(max_steps=4))
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch) == ("tampered", 2, None)
+    assert verdict.reason.startswith("the run was made under policy (") and verdict.policy == TIER2_POLICY
+
+
+def test_an_expected_head_elsewhere_is_tampered_after_every_step() -> None:
+    result = _two_step_run()
+    verdict = verify(result, expect_head="f" * 64)
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.policy) == (
+        "tampered",
+        2,
+        None,
+        TIER2_POLICY,
+    )
+    assert verdict.reason == f"the chain is intact but ends at head {result.run_id[:16]}…, not the expected {'f' * 16}…"
+
+
+def test_a_replay_that_cannot_run_here_is_unverifiable_at_step_0_with_the_policy() -> None:
+    verdict = verify(_two_step_run(), operations=pmap({"set": DEFAULT_OPERATIONS["set"]}))
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.policy) == (
+        "unverifiable",
+        0,
+        None,
+        TIER2_POLICY,
+    )
+    assert verdict.reason.startswith("the record is intact but cannot be replayed here: ")
+
+
+def test_a_replay_whose_operation_changed_output_diverges_at_its_step() -> None:
+    def other_set(state: State, step: StepSpec) -> State:
+        return state.set(str(step.payload["key"]), 99)
+
+    verdict = verify(_two_step_run(), operations=DEFAULT_OPERATIONS.set("set", other_set))
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch) == ("diverged", 0, Mismatch(0, "one"))
+    assert verdict.reason == (
+        "the record is intact, but replay diverges at step 1 ('one'): the step produces a different state on replay"
+    )
+    assert verdict.policy == TIER2_POLICY and verdict.replayed is not None
+
+
+def test_a_state_taken_as_given_is_rehashed_by_default() -> None:
+    result = _two_step_run()
+    initial = result.lineage.initial_state
+    forged_initial = State.from_accumulator({**initial.to_dict(), "n": 7}, initial.accumulator)
+    forged = attrs.evolve(
+        result,
+        context=attrs.evolve(result.context, initial_state=forged_initial),
+        lineage=attrs.evolve(result.lineage, initial_state=forged_initial),
+    )
+    assert verify(forged, replay=False).verdict == "tampered"
+    assert verify(forged, replay=False, trust_accumulators=True).verdict == "ok"
