@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+import stepfold.builder
 from stepfold import MISSION_REGISTRY
 
 settings.register_profile(
@@ -46,3 +47,13 @@ def registry_restored() -> Iterator[None]:
     yield
     MISSION_REGISTRY.clear()
     MISSION_REGISTRY.update(before)
+
+
+@pytest.fixture(autouse=True)
+def workflows_built_afresh() -> None:
+    """Every test starts with `build_workflow` remembering nothing, so each one runs the builders it names.
+
+    (Without it, a test could be answered from a workflow an earlier test built, and under `make mutation` a
+    mutated builder would never run at all.)
+    """
+    stepfold.builder._built.clear()

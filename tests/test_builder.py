@@ -168,3 +168,58 @@ def test_mission_spec_refuses_a_type_that_is_not_a_non_empty_string(mission_type
     with pytest.raises(InvalidValueError) as info:
         MissionSpec(mission_type)
     assert str(info.value) == f"mission type: expected a non-empty string, got {shown}"
+
+
+# The built-workflow cache: keyed by content, bounded, least recently used out first -------------------------
+
+
+class _Counting:
+    """A builder that counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, params: Params) -> WorkflowDefinition:
+        self.calls += 1
+        return WorkflowDefinition(id="counted", steps=[StepSpec("a", "runtime", {"operation": "noop", **params})])
+
+
+class _Unhashable(_Counting):
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_the_same_mission_params_and_policy_build_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    builder = _Counting()
+    monkeypatch.setitem(MISSION_REGISTRY, "counted", builder)
+    first = build_workflow(MissionSpec("counted", {"n": 1}))
+    assert build_workflow(MissionSpec("counted", {"n": 1})) is first and builder.calls == 1
+    assert first.id == "counted" and thaw(first.metadata) == {"mission": "counted", "params": {"n": 1}}
+    for other in ({"n": 1.0}, {"n": True}, {"n": 2}):
+        assert build_workflow(MissionSpec("counted", other)) is not first
+    assert build_workflow(MissionSpec("counted", {"n": 1}), policy=Policy(max_steps=3)) is not first
+    assert builder.calls == 5
+    replacement = _Counting()
+    monkeypatch.setitem(MISSION_REGISTRY, "counted", replacement)
+    assert build_workflow(MissionSpec("counted", {"n": 1})) == first and replacement.calls == 1
+
+
+def test_a_builder_that_cannot_be_hashed_builds_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    builder = _Unhashable()
+    monkeypatch.setitem(MISSION_REGISTRY, "counted", builder)
+    first = build_workflow(MissionSpec("counted", {"n": 1}))
+    again = build_workflow(MissionSpec("counted", {"n": 1}))
+    assert again == first and again is not first and builder.calls == 2
+
+
+def test_the_cache_keeps_the_last_BUILT_CACHE_workflows_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    builder = _Counting()
+    monkeypatch.setitem(MISSION_REGISTRY, "counted", builder)
+    size = stepfold.builder.BUILT_CACHE
+    built = [build_workflow(MissionSpec("counted", {"n": n})) for n in range(size)]
+    assert all(build_workflow(MissionSpec("counted", {"n": n})) is built[n] for n in range(size))  # all kept
+    assert builder.calls == size
+    assert build_workflow(MissionSpec("counted", {"n": 0})) is built[0]  # used last: kept at the next build
+    build_workflow(MissionSpec("counted", {"n": size}))
+    assert len(stepfold.builder._built) == size
+    assert build_workflow(MissionSpec("counted", {"n": 0})) is built[0]
+    assert build_workflow(MissionSpec("counted", {"n": 1})) is not built[1]  # the least recently used went out

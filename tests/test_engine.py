@@ -16,14 +16,17 @@ from stepfold import (
     EnvelopeViolation,
     ExecutionContext,
     InvalidValueError,
+    OrchestrationResult,
     Orchestrator,
     Policy,
     State,
     StepfoldError,
     StepSpec,
     WorkflowDefinition,
+    fork,
     resume,
     run_workflow,
+    thaw,
 )
 from stepfold.operations import Operation
 from tests.strategies import human_workflows, plain_states, plain_values, runtime_workflows
@@ -306,3 +309,83 @@ def test_orchestrator_runs_and_resumes_with_its_own_policy_and_operations() -> N
     assert done.to_dict() == resume(suspended, {"h": 2}, policy=Policy(max_steps=6), operations=operations).to_dict()
     with pytest.raises(InvalidValueError, match="it continues under that policy"):
         Orchestrator().resume(suspended, {"h": 2})
+
+
+# fork: the run as it was just before a step that takes an input ------------------------------------------
+
+_FORKABLE = WorkflowDefinition(
+    id="forkable",
+    steps=[
+        StepSpec("a", "runtime", {"operation": "set", "key": "k", "value": 1}),
+        StepSpec("h", "human", {}),
+        StepSpec("b", "runtime", {"operation": "increment", "key": "n"}),
+        StepSpec("h2", "human", {}),
+    ],
+)
+
+
+def _forkable(inputs: dict[str, object], workflow: WorkflowDefinition = _FORKABLE) -> OrchestrationResult:
+    return run_workflow(workflow, ExecutionContext(initial_state={"n": 0}, inputs=inputs))
+
+
+def test_a_fork_is_the_run_suspended_before_its_step_and_resumes_as_a_fresh_run() -> None:
+    done = _forkable({"h": 1, "h2": 2})
+    forked = fork(done, "h")
+    assert (forked.status, forked.pending_step_id, forked.error_message, forked.policy) == (
+        "suspended",
+        "h",
+        None,
+        done.policy,
+    )
+    assert dict(forked.context.inputs) == {} and len(forked.lineage.entries) == 1 and len(forked.receipt.links) == 1
+    assert forked.receipt.head == done.receipt.links[0].hash
+    again = resume(forked, {"h": 5, "h2": 2})
+    assert again.to_dict() == _forkable({"h": 5, "h2": 2}).to_dict()
+    later = fork(done, "h2")
+    assert thaw(later.context.inputs) == {"h": 1} and len(later.lineage.entries) == 3
+
+
+def test_a_suspended_run_forks_at_its_pending_step_but_not_beyond() -> None:
+    waiting = _forkable({})
+    assert fork(waiting, "h").to_dict() == waiting.to_dict()
+    with pytest.raises(InvalidValueError) as info:
+        fork(waiting, "h2")
+    assert str(info.value) == "fork: run 'forkable' never reached step 'h2' (it suspended after 1 of 4 steps)"
+
+
+def test_a_failed_run_forks_up_to_the_step_that_failed() -> None:
+    steps = list(_FORKABLE.steps)
+    steps[2] = StepSpec("b", "runtime", {"operation": "fail", "reason": "no"})
+    failing = WorkflowDefinition(id="forkable", steps=steps)
+    failed = _forkable({"h": 1, "h2": 2}, failing)
+    assert failed.status == "failed" and len(failed.lineage.entries) == 3
+    assert fork(failed, "h").pending_step_id == "h"
+    with pytest.raises(InvalidValueError) as info:
+        fork(failed, "h2")
+    assert str(info.value) == "fork: run 'forkable' never reached step 'h2' (it failed after 3 of 4 steps)"
+
+
+def test_a_completed_run_forks_at_its_last_step() -> None:
+    steps = [*_FORKABLE.steps[:3], StepSpec("h2", "human", {})]
+    last = WorkflowDefinition(id="forkable", steps=[*steps[:2], steps[3]])
+    done = _forkable({"h": 1, "h2": 2}, last)
+    assert fork(done, "h2").pending_step_id == "h2"
+
+
+@pytest.mark.parametrize(
+    ("subject", "step_id", "message"),
+    [
+        ({"not": "a result"}, "h", "result: expected an OrchestrationResult, got dict"),
+        (None, "ghost", "fork: workflow 'forkable' has no step 'ghost'; steps: ['a', 'h', 'b', 'h2']"),
+        (
+            None,
+            "b",
+            "fork: step 'b' is neither a human nor an effect step, so there is no input to change; "
+            "steps that take one: ['h', 'h2']",
+        ),
+    ],
+)
+def test_fork_refuses_what_it_cannot_fork_naming_it(subject: object, step_id: str, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        fork(_forkable({"h": 1, "h2": 2}) if subject is None else subject, step_id)  # type: ignore[arg-type]
+    assert str(info.value) == message

@@ -561,6 +561,107 @@ def test_tests_report_refuses_results_without_an_int_failed_count(results: objec
     assert message == f"state.tests.results: expected a mapping with an int 'failed', got {shown}"
 
 
+# testrun: what the run_tests mission's effects found and ran, recorded, then judged ---------------------
+
+
+_RUN = {"exit_code": 0, "passed": 2, "failed": 0, "errors": 0, "skipped": None}
+
+
+def test_tests_discovered_records_what_was_looked_for_and_found() -> None:
+    payload = {"paths": ["t"], "pattern": "test_*.py", "input": ["t/test_a.py"]}
+    after = call("tests.discovered", {"other": 1}, payload)
+    assert after.to_dict() == {"other": 1, "tests": {"paths": ["t"], "pattern": "test_*.py", "files": ["t/test_a.py"]}}
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"paths": "t", "pattern": "p", "input": []}, "payload 'paths' must be a list of strings, got str 't'"),
+        ({"paths": ["t", 1], "pattern": "p", "input": []}, "payload 'paths' must be a list of strings, got a list"),
+        ({"paths": ["t"], "input": []}, "payload needs 'pattern'"),
+        ({"paths": ["t"], "pattern": "p", "input": "x"}, "the discovered files must be a list of paths, got str 'x'"),
+        (
+            {"paths": ["t"], "pattern": "p", "input": ["a", 2]},
+            "the discovered files must be a list of paths, got a list",
+        ),
+    ],
+)
+def test_tests_discovered_refuses_what_is_not_paths(payload: dict[str, object], message: str) -> None:
+    assert refusal("tests.discovered", {}, payload) == message
+
+
+def test_tests_ran_records_the_run_beside_the_discovery() -> None:
+    after = call("tests.ran", {"tests": {"files": []}}, {"input": _RUN})
+    assert after.to_dict() == {"tests": {"files": [], "run": _RUN}}
+    assert call("tests.ran", {}, {"input": {"exit_code": 3}}).to_dict() == {"tests": {"run": {"exit_code": 3}}}
+
+
+@pytest.mark.parametrize(
+    ("state", "run", "message"),
+    [
+        ({}, {"exit_code": True}, "the test run must be a mapping with an int 'exit_code', got a mapping"),
+        ({}, {"exit_code": "0"}, "the test run must be a mapping with an int 'exit_code', got a mapping"),
+        ({}, {"passed": 1}, "the test run must be a mapping with an int 'exit_code', got a mapping"),
+        ({}, [1], "the test run must be a mapping with an int 'exit_code', got a list"),
+        ({}, {"exit_code": 0, "passed": True}, "the test run's 'passed' must be a count or null, got bool True"),
+        ({}, {"exit_code": 0, "errors": -1}, "the test run's 'errors' must be a count or null, got int -1"),
+        ({}, {"exit_code": 0, "skipped": 1.0}, "the test run's 'skipped' must be a count or null, got float 1.0"),
+        ({}, {"exit_code": 0, "failed": "x"}, "the test run's 'failed' must be a count or null, got str 'x'"),
+        ({"tests": 3}, {"exit_code": 0}, "state.tests: expected a mapping, got int 3"),
+    ],
+)
+def test_tests_ran_refuses_a_run_that_is_not_counts(state: dict[str, object], run: object, message: str) -> None:
+    assert refusal("tests.ran", state, {"input": run}) == message
+
+
+@pytest.mark.parametrize(
+    ("run", "report"),
+    [
+        (_RUN, {"status": "passed", "passed": 2, "failed": 0, "errors": 0, "skipped": None}),
+        ({"exit_code": 0}, {"status": "passed", "passed": None, "failed": None, "errors": None, "skipped": None}),
+    ],
+)
+def test_tests_verdict_passes_a_run_that_exited_0_without_failures(
+    run: dict[str, object], report: dict[str, object]
+) -> None:
+    after = call("tests.verdict", {"tests": {"run": run}}, {})
+    assert after.to_dict() == {"tests": {"run": run, "report": report}}
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        (
+            {"tests": {"run": {**_RUN, "exit_code": 1, "failed": 1}}},
+            "the tests did not pass: 2 passed, 1 failed, 0 errors; the runner exited with 1",
+        ),
+        (
+            {"tests": {"run": {**_RUN, "errors": 1}}},
+            "the tests did not pass: 2 passed, 0 failed, 1 errors; the runner exited with 0",
+        ),
+        ({"tests": {"run": {"exit_code": 2}}}, "the tests did not pass: no counts; the runner exited with 2"),
+        ({"tests": {}}, "state.tests.run: missing; tests-execute records the test run first"),
+        ({}, "state.tests.run: missing; tests-execute records the test run first"),
+        ({"tests": {"run": 5}}, "state.tests.run: missing; tests-execute records the test run first"),
+        ({"tests": []}, "state.tests: expected a mapping, got a list"),
+        (
+            {"tests": {"run": {"exit_code": 0, "failed": "x"}}},
+            "the test run's 'failed' must be a count or null, got str 'x'",
+        ),
+    ],
+)
+def test_tests_verdict_fails_a_run_that_did_not_pass_saying_why(state: dict[str, object], message: str) -> None:
+    assert refusal("tests.verdict", state, {}) == message
+
+
+def test_tests_verdict_counts_skipped_tests_as_no_failure() -> None:
+    report = call("tests.verdict", {"tests": {"run": {"exit_code": 0, "skipped": 4}}}, {}).to_dict()["tests"]
+    assert report == {
+        "run": {"exit_code": 0, "skipped": 4},
+        "report": {"status": "passed", "passed": None, "failed": None, "errors": None, "skipped": 4},
+    }
+
+
 # daily: the daily loop's operations, called directly -------------------------------------------
 
 

@@ -106,3 +106,116 @@ def test_policy_refuses_allowed_kinds_that_are_not_kind_names(kinds: object, mes
     with pytest.raises(InvalidValueError) as info:
         Policy(allowed_kinds=kinds)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("effects", "message"),
+    [
+        ("tests.run", "policy.allowed_effects: expected None (any effect) or a collection of effect names, got str"),
+        (b"x", "policy.allowed_effects: expected None (any effect) or a collection of effect names, got bytes"),
+        (7, "policy.allowed_effects: expected None (any effect) or a collection of effect names, got int"),
+        (["tests.run", ""], "policy.allowed_effects: effect names are non-empty strings, got ''"),
+        (["tests.run", 3], "policy.allowed_effects: effect names are non-empty strings, got 3"),
+    ],
+)
+def test_policy_refuses_allowed_effects_that_are_not_effect_names(effects: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        Policy(allowed_effects=effects)
+    assert str(info.value) == message
+
+
+def test_allowed_effects_are_a_frozenset_or_none() -> None:
+    assert Policy().allowed_effects is None
+    assert Policy(allowed_effects=["b", "a", "b"]).allowed_effects == frozenset({"a", "b"})
+    assert Policy(allowed_effects=()).allowed_effects == frozenset()
+
+
+def test_describe_says_every_limit_in_words() -> None:
+    assert TIER2_POLICY.describe() == "at most 5 steps and 2 human steps; kinds human, runtime; any effect"
+    one = Policy(max_steps=1, max_human_steps=1, allowed_kinds=["runtime"], allowed_effects=["b", "a"])
+    assert one.describe() == "at most 1 step and 1 human step; kinds runtime; effects a, b"
+    assert Policy(allowed_effects=[]).describe().endswith("; effects none")
+
+
+def test_to_dict_is_the_documented_document() -> None:
+    assert TIER2_POLICY.to_dict() == {
+        "allowed_effects": None,
+        "allowed_kinds": ["human", "runtime"],
+        "max_human_steps": 2,
+        "max_steps": 5,
+    }
+    assert Policy(allowed_effects=["b", "a"]).to_dict()["allowed_effects"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        TIER2_POLICY,
+        Policy(max_steps=0, max_human_steps=0, allowed_kinds=[], allowed_effects=[]),
+        Policy(9, 3, ["runtime"], ["x", "y"]),
+    ],
+)
+def test_from_dict_of_to_dict_is_the_same_policy(policy: Policy) -> None:
+    again = Policy.from_dict(policy.to_dict())
+    assert again == policy and again.digest == policy.digest
+
+
+def _document(**changes: object) -> dict[str, object]:
+    return {**TIER2_POLICY.to_dict(), **changes}
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            [1],
+            "policy: expected an object with exactly the keys "
+            "['allowed_effects', 'allowed_kinds', 'max_human_steps', 'max_steps'], got list",
+        ),
+        (
+            {"max_steps": 5},
+            "policy: expected an object with exactly the keys "
+            "['allowed_effects', 'allowed_kinds', 'max_human_steps', 'max_steps'], got [\"'max_steps'\"]",
+        ),
+        (
+            {**_document(), "extra": 1},
+            "policy: expected an object with exactly the keys ['allowed_effects', 'allowed_kinds', 'max_human_steps', "
+            "'max_steps'], got [\"'allowed_effects'\", \"'allowed_kinds'\", \"'extra'\", \"'max_human_steps'\", "
+            "\"'max_steps'\"]",
+        ),
+        (_document(max_steps="5"), "policy.max_steps: expected a non-negative int, got '5'"),
+        (_document(max_human_steps=-1), "policy.max_human_steps: expected a non-negative int, got -1"),
+        (_document(allowed_kinds="runtime"), "policy.allowed_kinds: expected a list of names, got 'runtime'"),
+        (_document(allowed_kinds={"runtime": 1}), "policy.allowed_kinds: expected a list of names, got {'runtime': 1}"),
+        (_document(allowed_kinds=["runtime", 2]), "policy.allowed_kinds: expected a list of names, got ['runtime', 2]"),
+        (
+            _document(allowed_kinds=["runtime", "human"]),
+            "policy.allowed_kinds: names must be sorted and unique, got ['runtime', 'human']",
+        ),
+        (
+            _document(allowed_kinds=["human", "human"]),
+            "policy.allowed_kinds: names must be sorted and unique, got ['human', 'human']",
+        ),
+        (_document(allowed_effects="x"), "policy.allowed_effects: expected a list of names, got 'x'"),
+        (
+            _document(allowed_effects=["b", "a"]),
+            "policy.allowed_effects: names must be sorted and unique, got ['b', 'a']",
+        ),
+    ],
+)
+def test_from_dict_refuses_a_document_naming_what_is_wrong(document: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        Policy.from_dict(document)
+    assert str(info.value) == message
+
+
+def test_from_dict_reads_each_field_into_its_own_place() -> None:
+    policy = Policy.from_dict(
+        {"allowed_effects": ["e"], "allowed_kinds": ["runtime"], "max_human_steps": 1, "max_steps": 3}
+    )
+    assert (policy.max_steps, policy.max_human_steps, policy.allowed_kinds, policy.allowed_effects) == (
+        3,
+        1,
+        frozenset({"runtime"}),
+        frozenset({"e"}),
+    )

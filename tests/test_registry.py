@@ -30,7 +30,7 @@ from stepfold import (
     run_workflow,
     thaw,
 )
-from stepfold.missions.base import param
+from stepfold.missions.base import int_param, param
 from stepfold.registry import MISSION_REGISTRY, mission_operations
 from tests.helpers import plain, six_noops
 
@@ -168,3 +168,111 @@ def test_run_mission_runs_with_the_operations_and_policy_it_is_given(monkeypatch
     result = run_mission("batch", ExecutionContext(), policy=policy, operations=DEFAULT_OPERATIONS.set("greet", greet))
     assert plain(result) == {"greeting": "hello x"}
     assert len(result.executed_steps) == 6
+
+
+def _noop_handler(call: object) -> object:
+    return None
+
+
+@pytest.mark.usefixtures("registry_restored")
+def test_register_mission_merges_what_a_mission_brings_with_what_is_given() -> None:
+    def other(state: State, step: StepSpec) -> State:
+        return state
+
+    brought = Mission(build_greeting, {"greet": greet}, effects={"api.call": _noop_handler})
+    registered = register_mission("greeting", brought, operations={"other": other}, effects={"api.more": _noop_handler})
+    assert dict(registered.operations) == {"greet": greet, "other": other}
+    assert sorted(registered.effects) == ["api.call", "api.more"]
+    assert registered.effects["api.more"].handler is _noop_handler
+    assert MISSION_REGISTRY["greeting"] is registered
+    with pytest.raises(InvalidValueError, match=r"^mission 'greeting' is already registered; pass replace=True"):
+        register_mission("greeting", build_greeting)
+    replaced = register_mission("greeting", build_greeting, replace=True)
+    assert replaced.operations == pmap() and replaced.effects == pmap()
+
+
+@pytest.mark.usefixtures("registry_restored")
+def test_lookup_mission_gives_a_plain_builder_as_a_mission() -> None:
+    MISSION_REGISTRY["plain"] = build_greeting
+    found = stepfold.registry.lookup_mission("plain")
+    assert isinstance(found, Mission) and found.build is build_greeting and found.operations == pmap()
+    brought = register_mission("greeting", Mission(build_greeting, {"greet": greet}))
+    assert stepfold.registry.lookup_mission("greeting") is brought
+    with pytest.raises(UnknownMissionError):
+        stepfold.registry.lookup_mission("nowhere")
+
+
+@pytest.mark.usefixtures("registry_restored")
+def test_mission_operations_adds_the_missions_own_to_the_base_and_wins_a_clash() -> None:
+    def mine(state: State, step: StepSpec) -> State:
+        return state
+
+    register_mission("greeting", Mission(build_greeting, {"greet": greet, "noop": mine}))
+    table = mission_operations("greeting")
+    assert table["greet"] is greet and table["noop"] is mine and table["set"] is DEFAULT_OPERATIONS["set"]
+    assert set(table) == set(DEFAULT_OPERATIONS) | {"greet"}
+    small = mission_operations("greeting", {"set": DEFAULT_OPERATIONS["set"]})
+    assert dict(small) == {"set": DEFAULT_OPERATIONS["set"], "greet": greet, "noop": mine}
+    MISSION_REGISTRY["plain"] = build_greeting
+    assert mission_operations("plain") is DEFAULT_OPERATIONS  # nothing of its own: the base as it is
+    assert dict(mission_operations("plain", {"set": greet})) == {"set": greet}
+
+
+@pytest.mark.usefixtures("registry_restored")
+def test_operations_for_finds_a_stored_runs_operations_by_its_mission() -> None:
+    register_mission("greeting", Mission(build_greeting, {"greet": greet}))
+    built = build_workflow(MissionSpec("greeting", {"name": "ada"}))
+    assert built.metadata["mission"] == "greeting"
+    assert stepfold.registry.operations_for(built)["greet"] is greet
+    assert dict(stepfold.registry.operations_for(built, {})) == {"greet": greet}
+    unregistered = WorkflowDefinition(id="w", steps=built.steps, metadata={"mission": "gone"})
+    assert stepfold.registry.operations_for(unregistered) == DEFAULT_OPERATIONS
+    not_a_name = WorkflowDefinition(id="w", steps=built.steps, metadata={"mission": 3})
+    assert dict(stepfold.registry.operations_for(not_a_name, {"set": greet})) == {"set": greet}
+    bare = WorkflowDefinition(id="w", steps=built.steps)
+    assert "greet" not in stepfold.registry.operations_for(bare)
+
+
+@pytest.mark.parametrize(
+    ("effects", "message"),
+    [
+        (3, "effects: expected a mapping of effect names to Effects, got int"),
+        ({"": _noop_handler}, "effects: effect names are non-empty strings, got ''"),
+        ({1: _noop_handler}, "effects: effect names are non-empty strings, got 1"),
+        ({"api.call": 3}, "effects['api.call']: expected an Effect or a handler function, got 3"),
+    ],
+)
+def test_a_mission_refuses_effects_that_are_not_named_handlers(effects: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        Mission(build_greeting, effects=effects)
+    assert str(info.value) == message
+
+
+def test_a_missions_description_is_its_builders_first_docstring_line_unless_given() -> None:
+    def undocumented(params: Params) -> WorkflowDefinition:
+        return build_greeting(params)
+
+    def documented(params: Params) -> WorkflowDefinition:
+        """
+        Greets someone.
+
+        More about it.
+        """
+        return build_greeting(params)
+
+    assert (
+        Mission(build_greeting).description
+        == "A user's own mission: one step running the user's own `greet` operation."
+    )
+    assert Mission(documented).description == "Greets someone."
+    assert Mission(undocumented).description == ""
+    assert Mission(documented, description="mine").description == "mine"
+
+
+def test_int_param_accepts_its_minimum_and_refuses_below() -> None:
+    assert int_param(pmap({"n": 2}), "n", 0, minimum=2) == 2
+    assert int_param(pmap(), "n", 7) == 7
+    with pytest.raises(InvalidValueError, match=r"^params\.n: expected an int >= 2, got 1$"):
+        int_param(pmap({"n": 1}), "n", 0, minimum=2)
+    with pytest.raises(InvalidValueError, match=r"^params\.n: expected an int >= 0, got True$"):
+        int_param(pmap({"n": True}), "n", 0)

@@ -56,3 +56,10 @@ def test_an_unpickled_state_is_taken_as_given_and_rehashes_the_same() -> None:
     again = pickle.loads(pickle.dumps(state))
     assert state.hashed and not again.hashed
     assert content_digests([again]) == [state.digest]
+
+
+def test_a_state_taken_as_given_after_a_hashed_one_is_rehashed_from_the_hashed_digest() -> None:
+    first = State({"a": 1, "b": 2})
+    later = _as_given(first.set("c", 3))
+    assert first.hashed and not later.hashed
+    assert content_digests([first, later]) == [first.digest, State({"a": 1, "b": 2, "c": 3}).digest]

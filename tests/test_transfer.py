@@ -119,3 +119,31 @@ def test_a_short_accumulator_is_refused(accumulator: bytes) -> None:
     entries = ((status, written, removed, accumulator), *packed[4][1:])
     with pytest.raises(TransferError, match="does not read back"):
         unpack(_edited(packed, 4, entries), result.context, result.policy)
+
+
+def _refusal(packed: object, context: ExecutionContext) -> str:
+    with pytest.raises(TransferError) as caught:
+        unpack(packed, context, TIER2_POLICY)
+    return str(caught.value)
+
+
+def test_each_refusal_says_exactly_what_was_wrong() -> None:
+    result = _daily()
+    packed = pack(result)
+    first, *rest = packed[4]
+    assert _refusal([1], ExecutionContext()) == "a worker's result is list, not a packed result"
+    assert _refusal(("id", "completed", 3, "w", ()), ExecutionContext()) == (
+        "a worker's result has status 'completed', message 3"
+    )
+    running = _edited(packed, 4, (("running", *first[1:]), *rest))
+    assert _refusal(running, result.context) == "step 'count': status 'running' is not an executed step's"
+    assert _refusal(packed, ExecutionContext(initial_state={"n": 1})) == "step 'ask' ran without its input"
+    short = _edited(packed, 4, ((*first[:3], b"x"), *rest))
+    assert _refusal(short, result.context) == (
+        "a worker's result does not read back: InvalidValueError: state: expected a 2048-byte accumulator, got 1"
+    )
+    assert _refusal(_edited(packed, 0, "f" * 64), result.context) == (
+        "a worker's result for workflow 'three' does not rebuild into the run its id names "
+        f"('fffffffffffffffff...ffffffffffffffffff'; rebuilt {result.run_id[:12]}): it was damaged on the way, "
+        "or made by other code"
+    )

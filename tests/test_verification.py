@@ -18,6 +18,7 @@ from stepfold import (
     TIER2_POLICY,
     AntiFailureViolation,
     ExecutionContext,
+    InvalidInputError,
     InvalidValueError,
     Mismatch,
     OrchestrationResult,
@@ -1153,3 +1154,88 @@ def test_a_state_taken_as_given_is_rehashed_by_default() -> None:
     )
     assert verify(forged, replay=False).verdict == "tampered"
     assert verify(forged, replay=False, trust_accumulators=True).verdict == "ok"
+
+
+def test_a_value_that_is_no_document_is_tampered_at_the_start() -> None:
+    verdict = verify([1, 2])  # type: ignore[arg-type]
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.policy) == (
+        "tampered",
+        0,
+        None,
+        None,
+    )
+    assert verdict.reason == "the document cannot be read as a result: expected an object, got list"
+
+
+def test_a_receipt_without_links_is_left_to_the_reader() -> None:
+    def drop(document: dict[str, Any]) -> None:
+        document["receipt"]["links"] = None
+
+    verdict = verify(_edited_document(_two_step_run(), drop))
+    assert verdict.verdict == "tampered" and verdict.reason.startswith("the document cannot be read as a result: ")
+
+
+def test_a_format_1_document_this_version_reads_otherwise_is_unverifiable_at_the_start() -> None:
+    def argue(document: dict[str, Any]) -> None:
+        document["workflow"]["steps"][0]["payload"]["effect"] = "an argument in 0.1"
+
+    verdict = verify(_edited_document(_format_1(_two_step_run()), argue))
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.policy) == (
+        "unverifiable",
+        0,
+        None,
+        None,
+    )
+    assert verdict.reason.startswith("the document cannot be interpreted here: result.workflow.steps[0].payload.effect")
+
+
+def test_receipt_and_lineage_of_different_lengths_name_the_policy() -> None:
+    result = _two_step_run()
+    shorter = attrs.evolve(result, lineage=attrs.evolve(result.lineage, entries=result.lineage.entries[:1]))
+    verdict = verify(shorter)
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.policy) == (
+        "tampered",
+        1,
+        Mismatch(1, "two"),
+        TIER2_POLICY,
+    )
+
+
+def test_a_changed_final_state_is_tampered_after_every_step_with_the_policy() -> None:
+    def change(document: dict[str, Any]) -> None:
+        document["final_state"] = {"n": 9}
+
+    verdict = verify(_edited_document(_two_step_run(), change))
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.policy) == (
+        "tampered",
+        2,
+        None,
+        TIER2_POLICY,
+    )
+
+
+def test_a_chain_only_verdict_names_the_policy() -> None:
+    verdict = verify(_two_step_run(), replay=False)
+    assert (verdict.verdict, verdict.checked_steps, verdict.policy, verdict.replayed) == ("ok", 2, TIER2_POLICY, None)
+
+
+def test_a_replay_ending_otherwise_names_the_policy() -> None:
+    workflow = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "fail", "reason": "no"})])
+    document = run_workflow(workflow).to_dict()
+    document["error_message"] = "other"
+    verdict = verify(document)
+    assert (verdict.verdict, verdict.policy) == ("diverged", TIER2_POLICY)
+
+
+def test_a_recorded_input_the_step_now_refuses_diverges_at_the_start() -> None:
+    def refuses(state: State, step: StepSpec) -> State:
+        raise InvalidInputError("no longer accepted")
+
+    verdict = verify(_two_steps(), operations=DEFAULT_OPERATIONS.set("record", refuses))
+    assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch, verdict.policy) == (
+        "diverged",
+        0,
+        None,
+        TIER2_POLICY,
+    )
+    assert verdict.reason.startswith("the record is intact but replaying it is refused: inputs.h: step 'h' ")

@@ -27,7 +27,7 @@ def content_digests(states: Sequence[State]) -> list[str]:
     """
     digests: list[str] = []
     previous: State | None = None
-    acc = 0
+    acc: int  # set by the first state: read from it when hashed, else computed from its entries in full
     for state in states:
         if state.hashed:
             acc = int.from_bytes(state.accumulator, "little")

@@ -24,7 +24,6 @@ run in the caller, and is no more trusted than a stored run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 from stepfold.engine import step_as_run
 from stepfold.errors import StepfoldError
@@ -81,7 +80,7 @@ def unpack(packed: object, context: ExecutionContext, policy: Policy) -> Orchest
     if not isinstance(workflow, WorkflowDefinition) or not isinstance(entries, tuple):
         raise TransferError(f"a worker's result holds {type(workflow).__name__}, not a workflow")
     try:
-        lineage, receipt = _rebuild(workflow, context, policy, cast("tuple[PackedEntry, ...]", entries))
+        lineage, receipt = _rebuild(workflow, context, policy, entries)
         result = OrchestrationResult(workflow, context, lineage, receipt, status, error_message, policy)
     except TransferError:
         raise

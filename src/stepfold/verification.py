@@ -208,7 +208,7 @@ def _verify_result(
     expected_policy: Policy | None,
     replay: bool,
     expect_head: str | None,
-    trust_accumulators: bool = False,
+    trust_accumulators: bool,
 ) -> Verification:
     receipt, lineage, workflow = result.receipt, result.lineage, result.workflow
     policy = result.policy
@@ -341,16 +341,16 @@ def _replay(result: OrchestrationResult, operations: Mapping[str, Operation], po
     recorded, again = result.receipt.links, replayed.receipt.links
     for index in range(max(len(recorded), len(again))):
         if index >= len(recorded) or index >= len(again) or recorded[index] != again[index]:
-            mismatch = _mismatch_at(result, index)
+            # Both chains follow the workflow step by step (the record was checked against it), so step `index` exists.
+            mismatch = Mismatch(index, result.workflow.steps[index].id)
             what = _divergence(
                 recorded[index] if index < len(recorded) else None, again[index] if index < len(again) else None
             )
-            shown = str(mismatch) if mismatch is not None else f"step {index + 1}"
             return _verdict(
                 DIVERGED,
                 index,
                 mismatch,
-                f"the record is intact, but replay diverges at {shown}: {what}",
+                f"the record is intact, but replay diverges at {mismatch}: {what}",
                 policy,
                 replayed,
             )
