@@ -660,8 +660,10 @@ def _pytest(test_file: str, *others: str) -> str:
             ],
             Path(scratch),
         )
+        # pytest names a file near the scratch folder by a relative path (`../checkout/src/...`), others in full.
+        nearby = os.path.relpath(ROOT, scratch)
     # Frames inside stepfold and its dependencies, shown relative to the repository rather than this machine.
-    return f"$ pytest -q -s {Path(test_file).name}\n" + out.replace(f"{ROOT}/", "")
+    return f"$ pytest -q -s {Path(test_file).name}\n" + out.replace(f"{ROOT}/", "").replace(f"{nearby}/", "")
 
 
 def _failure(run: str, test: str) -> str:
