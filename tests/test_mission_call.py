@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pyrsistent import PMap
 
+from stepfold.errors import InvalidValueError
 from stepfold.mission_call import MissionCall
 from stepfold.state import State
 
@@ -65,3 +66,25 @@ def test_mission_call_from_dict_names_what_is_wrong(document: object, message: s
 
 
 # In-process ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ([1], "call: expected an object, got list"),
+        (
+            {"mission": "echo", "x": 1},
+            "call: unexpected keys ['x']; expected only ['inputs', 'mission', 'params', 'state']",
+        ),
+        ({}, "call.mission: missing (the name of a registered mission)"),
+        ({"params": {}}, "call.mission: missing (the name of a registered mission)"),
+        ({"mission": 3}, "mission: expected a non-empty mission name, got 3"),
+        ({"mission": ""}, "mission: expected a non-empty mission name, got ''"),
+        ({"mission": "echo", "state": [1]}, "state: expected a mapping with string keys, got list"),
+        ({"mission": "echo", "params": 3}, "params: expected a mapping with string keys, got int"),
+    ],
+)
+def test_from_dict_refuses_a_call_naming_what_is_wrong(document: object, message: str) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        MissionCall.from_dict(document)
+    assert str(info.value) == message

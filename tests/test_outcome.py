@@ -316,3 +316,18 @@ def test_read_outcome_names_where_and_what_is_wrong() -> None:
 )
 def test_describe_says_what_happened_for_people(outcome: EffectOutcome, described: str) -> None:
     assert outcome.describe() == described
+
+
+def test_an_outcome_value_outside_the_domain_is_refused_at_value() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        ok_outcome(object())
+    assert str(info.value) == (
+        "value: an object of type builtins.object is not allowed "
+        "(only None, bool, int, float, str, lists and string-keyed mappings)"
+    )
+
+
+def test_an_outcome_with_extra_keys_names_each() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        read_outcome(freeze({"ok": True, "value": 1, "attempts": 1, "x": 1, "y": 2}), "inputs.s")
+    assert str(info.value).endswith("; unexpected 'x', 'y'")
