@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_everything_in_all_is_importable() -> None:
 
 
 LAYERS: list[list[str]] = [
-    ["errors", "messages", "collector", "values", "canonical", "lthash", "delta", "state", "rehash"],
+    ["errors", "messages", "collector", "values", "canonical", "lthash", "delta", "state", "rehash", "version"],
     ["workflow", "policy", "outcome", "effect", "operations", "lineage", "receipt", "result", "fields", "reader"],
     ["engine", "verdict", "verification", "transfer"],
     ["missions", "builder", "registry", "mission_call"],
@@ -69,6 +70,25 @@ LAYERS: list[list[str]] = [
     ["plugins", "effects", "worker", "pool", "batch", "suite", "golden", "signing", "store", "cli", "pytest_plugin"],
 ]
 """stepfold's rooms, from the bottom up (as the package docstring shows them): each imports only its own layer and those below."""
+
+
+def _rooms() -> set[str]:
+    """Every module and subpackage of src/stepfold, by name."""
+    package = Path(stepfold.__file__).parent
+    return {
+        path.stem if path.is_file() else path.name
+        for path in package.iterdir()
+        if (path.suffix == ".py" and path.stem not in ("__init__", "__main__")) or (path / "__init__.py").is_file()
+    }
+
+
+def test_every_room_is_named_in_the_package_docstring_and_the_readmes_layout() -> None:
+    assert stepfold.__doc__ is not None
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout") : readme.index("## Documentation")]
+    for room in sorted(_rooms()):
+        assert re.search(rf"\b{room}\b", stepfold.__doc__), f"{room}: not in stepfold's docstring"
+        assert re.search(rf"\b{room}\b", layout), f"{room}: not in the README's Layout"
 
 
 def _stepfold_imports(path: Path) -> set[str]:
@@ -85,8 +105,7 @@ def _stepfold_imports(path: Path) -> set[str]:
 def test_imports_point_down_the_layers() -> None:
     package = Path(stepfold.__file__).parent
     layer_of = {room: index for index, rooms in enumerate(LAYERS) for room in rooms}
-    rooms = {p.stem for p in package.glob("*.py")} | {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
-    assert rooms - {"__init__", "__main__", "version"} == set(layer_of), "a new room must be placed in LAYERS"
+    assert _rooms() == set(layer_of), "a new room must be placed in LAYERS"
     upward = []
     for path in sorted(package.rglob("*.py")):
         room = path.relative_to(package).parts[0].removesuffix(".py")

@@ -11,6 +11,8 @@ values    errors      the one error hierarchy
           lthash      the homomorphic state hash (LtHash parameters)
           delta       StateDelta and its {"set", "removed"} form
           state       State: an immutable mapping with an incremental digest
+          rehash      digests recomputed from the entries of states taken as given
+          version     __version__, from the installed metadata
 core      workflow    StepSpec, WorkflowDefinition, ExecutionContext
           policy      Policy, the checks made before anything runs
           outcome     the recorded outcome of an effect
@@ -29,6 +31,7 @@ harness   testing/    hypothesis strategies and law checkers (needs the testing 
 shell     plugins     missions from installed packages
           effects/    performing effects: drive, retries, timeouts, the test effects
           worker, batch, suite, golden   many runs over any executor; golden receipts
+          pool        worker processes that ignore Ctrl-C and die with their parent
           signing     Ed25519 over run heads; store/: the SQLite run store
           cli/        the stepfold command; pytest_plugin: golden files in tests
 
