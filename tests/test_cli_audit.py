@@ -16,9 +16,7 @@ import os
 import re
 import sqlite3
 import stat
-import subprocess
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +26,13 @@ from stepfold import ExecutionContext, OrchestrationResult, run_workflow
 from stepfold.cli import main
 from stepfold.signing import generate_key
 from stepfold.store import SQLiteStore
+from tests.helpers import Proc, run_cli
 from tests.test_verification import DECISION, decided, forged
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "examples" / "daily_state.json"
-SCRIPT = Path(sys.executable).parent / "stepfold"
 DATE = '{"date": "2026-11-24"}'
 APPROVE = 'daily-confirm-priorities={"approved": true}'
-
-Proc = subprocess.CompletedProcess[str]
 
 
 def stepfold(*args: str | Path) -> tuple[int, str, str]:
@@ -46,18 +42,9 @@ def stepfold(*args: str | Path) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def cli(cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None) -> Proc:
+def cli(cwd: Path, *args: str | Path) -> Proc:
     """The console script in `cwd`, as a subprocess."""
-    return subprocess.run(
-        [str(SCRIPT), *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-        timeout=60,
-        env=None if env is None else {**os.environ, **env},
-    )
+    return run_cli(cwd, *map(str, args))
 
 
 def one_error_line(err: str) -> str:

@@ -40,7 +40,8 @@ from stepfold.errors import RunNotFoundError, StepfoldError, StoreError
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.store import RunSummary, SQLiteStore, schema
 from stepfold.store.states import pack
-from tests.test_cli_audit import APPROVE, SCRIPT, daily, one_error_line, refused, stepfold
+from tests.helpers import SCRIPT
+from tests.test_cli_audit import APPROVE, daily, one_error_line, refused, stepfold
 from tests.test_verification import DECISION, _input_for, decided, forged, policed_runs
 
 
