@@ -22,7 +22,8 @@ from pyrsistent import pmap
 
 import stepfold.lthash
 from stepfold import InvalidValueError, State, StateDelta, canonical_json, state_delta, thaw
-from stepfold.values import values_identical
+from stepfold.lthash import accumulate, digest_of, entry_element
+from stepfold.values import freeze, values_identical
 from tests.strategies import keys, plain_states, plain_values, small_keys
 
 # Independent reference implementation of the digest --------------------------
@@ -128,6 +129,17 @@ def _twin_state(draw: st.DrawFn, content: Mapping[str, object]) -> dict[str, obj
 
 
 # Property laws ---------------------------------------------------------------------
+
+
+@given(plain_states, keys, plain_values)
+def test_a_state_from_plain_data_hashes_its_frozen_entries(content: dict[str, object], key: str, value: object) -> None:
+    frozen = freeze(content)
+    assert isinstance(frozen, Mapping)
+    expected = digest_of(accumulate(entry_element(k, v) for k, v in frozen.items()))
+    assert State(content).digest == State(frozen).digest == expected
+    assert State().update(content).digest == expected
+    grown = State(content).set(key, value)
+    assert grown.digest == digest_of(accumulate(entry_element(k, v) for k, v in {**frozen, key: freeze(value)}.items()))
 
 
 @given(plain_states, st.randoms(use_true_random=False))

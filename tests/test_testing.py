@@ -217,6 +217,15 @@ def test_contexts_pass_check_run(run: tuple[WorkflowDefinition, ExecutionContext
     assert run_workflow(workflow, ctx).status in {"completed", "failed", "suspended"}
 
 
+@given(runs(operations=("daily.confirm", "set"), human_operations=("daily.confirm",), missing=False))
+def test_runs_give_daily_confirm_only_decisions_any_state_accepts(
+    run: tuple[WorkflowDefinition, ExecutionContext],
+) -> None:
+    workflow, ctx = run
+    # over a state with no tasks: a priority naming one would be refused (InvalidInputError), not run
+    assert run_workflow(workflow, ExecutionContext(State(), ctx.inputs)).status in {"completed", "failed"}
+
+
 @given(contexts())
 def test_contexts_without_a_workflow_have_no_inputs(ctx: ExecutionContext) -> None:
     assert ctx.inputs == pmap()

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from pyrsistent import PMap, PVector, pmap, pvector
 
 from stepfold import MAX_DEPTH, InvalidValueError, StepfoldError, canonical_json, freeze, thaw, values_equal
+from stepfold.canonical import plain_json
 from stepfold.messages import brief_repr
-from stepfold.values import MAX_SAFE_INTEGER, freeze_map, values_identical
+from stepfold.values import MAX_SAFE_INTEGER, freeze_entry, freeze_map, values_identical
 from tests.strategies import keys, plain_values
 
 # Strategies local to this module ---------------------------------------------
@@ -203,6 +204,21 @@ def test_canonical_json_matches_rfc8785(x: Any) -> None:
     expected = rfc8785.dumps(x)
     assert canonical_json(x) == expected
     assert canonical_json(freeze(x)) == expected
+
+
+_PLAIN_CORNERS = [1e-4, 9.999999999999999e-5, 1e16, 9999999999999998.0, 1e15 + 0.5, 0.1, -0.0, 1.0, 5e-324, 1e21]
+
+
+@given(st.one_of(jcs_values, st.lists(jcs_values, max_size=3).map(tuple)))
+@example(_PLAIN_CORNERS)
+@example({"\ue000": 1, "\U0001f600": 2, "a": [0.5, "\x00\u2028"]})
+@example({"s": '\x00\x01\x08\t\n\x0b\x0c\r\x1f"\\/\x7f\u2028'})
+def test_plain_json_is_the_canonical_encoding_of_what_freeze_entry_calls_plain(x: Any) -> None:
+    frozen, plain = freeze_entry("state", "k", x)
+    expected = rfc8785.dumps(["k", x])
+    assert canonical_json(["k", frozen]) == expected
+    if plain:
+        assert plain_json(["k", x]) == expected
 
 
 @given(_few_values.flatmap(lambda a: st.tuples(st.just(a), st.one_of(_few_values, _twin(a)))))
@@ -754,3 +770,29 @@ def test_freeze_params_reads_none_as_no_params_and_names_the_params_path() -> No
         freeze_params([1])
     with pytest.raises(InvalidValueError, match=r"^params\.a: nan is not allowed"):
         freeze_params({"a": float("nan")})
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        ({"a": [1, "é", None, True, (0.5, -2)]}, True),
+        (1e-4, True),
+        (1e15 + 0.5, True),
+        (-123.25, True),
+        (9.999999999999999e-5, False),  # repr writes an exponent, JCS does not
+        (1e16, False),
+        (1.0, False),  # JCS writes 1
+        (-0.0, False),
+        ({"é": 1}, False),  # JCS orders keys by UTF-16 code units, sort_keys by code points
+        ({"a": _Level.HIGH}, False),
+        (MappingProxyType({"a": 1}), False),
+        (pmap({"a": 1}), False),
+        (pvector([1]), False),
+        ([_Colour.RED], False),
+        ({_Colour.RED: 1}, False),
+    ],
+)
+def test_freeze_entry_calls_plain_only_what_the_c_encoder_writes_as_jcs(value: object, plain: bool) -> None:
+    frozen, found = freeze_entry("state", "k", value)
+    assert found is plain
+    assert frozen == freeze(value)

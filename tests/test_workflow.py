@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 import attrs
 import pytest
-from pyrsistent import PMap
+import rfc8785
+from hypothesis import example, given
+from hypothesis import strategies as st
+from pyrsistent import PMap, pmap
 
-from stepfold import ExecutionContext, InvalidValueError, State, StepSpec, WorkflowDefinition
+from stepfold import ExecutionContext, InvalidValueError, State, StepSpec, WorkflowDefinition, thaw
+from tests.strategies import keys, plain_values
 
 
 def test_step_spec_freezes_its_payload() -> None:
@@ -153,3 +160,17 @@ def test_attrs_evolve_rebuilds_a_step_and_checks_it_again() -> None:
     assert (changed.operation, changed.effect, step.operation) == ("set", None, "noop")
     with pytest.raises(InvalidValueError, match="a human step waits for a person"):
         attrs.evolve(step, kind="human", payload={"operation": "noop", "effect": "http.get"})
+
+
+@given(st.text(max_size=5), st.dictionaries(keys, plain_values, max_size=4))
+@example("é", {"operation": "set", "value": 1.0, "key": "k"})
+@example("s", {"\ue000": 1, "\U0001f600": [1e16, 0.5, -0.0]})
+def test_a_step_digest_is_sha256_of_the_rfc8785_encoding_of_its_content(
+    step_id: str, payload: dict[str, object]
+) -> None:
+    step = StepSpec(step_id or "s", "runtime", payload)
+    content: Any = {"id": step.id, "kind": "runtime", "payload": thaw(step.payload)}
+    encoded = rfc8785.dumps(content)
+    assert step.canonical == encoded
+    assert step.digest == hashlib.sha256(encoded).hexdigest()
+    assert StepSpec(step.id, "runtime", pmap(step.payload)).digest == step.digest  # frozen input: encoded from it

@@ -12,7 +12,7 @@ from pyrsistent import PMap, PVector, pvector
 from stepfold.errors import InvalidValueError
 from stepfold.values import WALK_DEPTH, Value, entries, freeze, too_deep
 
-__all__ = ["canonical_json", "sha256_json"]
+__all__ = ["canonical_json", "sha256_json", "plain_json"]
 
 _PVECTOR_TYPE: type = type(pvector())  # the concrete (C) class; `PVector` itself is an ABC, slower to test against
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined,unused-ignore]
@@ -133,6 +133,34 @@ def canonical_json(value: object) -> bytes:
     except (ValueError, TypeError, AttributeError) as exc:
         # int digits past CPython's limit, a lone surrogate (UnicodeEncodeError), a key that is not a str
         raise InvalidValueError(f"value: cannot encode as canonical JSON: {exc}") from None
+
+
+def _plain_encoder() -> Callable[[object], str]:
+    """The C JSON encoder, set to write RFC 8785's separators and key order (`sort_keys` orders ASCII keys as JCS
+    does), when this interpreter has the one `json` itself uses; `json.JSONEncoder(...).encode` otherwise."""
+    encoder = json.JSONEncoder(
+        ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False, check_circular=False
+    )
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is not None:
+        try:
+            direct = make(None, None, _encode_str, None, ":", ",", True, False, False)
+            probe: object = {"b": [1, "\u00e9\n", None], "a": {"y": 0.5, "x": True}}
+            if "".join(direct(probe, 0)) == encoder.encode(probe):
+                return lambda value: "".join(direct(value, 0))
+        except (TypeError, ValueError):  # pragma: no cover - another signature: the public encoder
+            pass
+    return encoder.encode  # pragma: no cover - CPython has the C encoder
+
+
+_plain_encode = _plain_encoder()
+
+
+def plain_json(value: object) -> bytes:
+    """`canonical_json(freeze(value))` for plain data, computed by the C JSON encoder: only for a value that
+    `values.freeze_entry` reported plain (exact dicts, lists and tuples with ASCII keys, strings, ints within
+    I-JSON, bools, None, and floats `repr` writes as JCS does), for which both are the same bytes."""
+    return _plain_encode(value).encode("utf-8")
 
 
 def sha256_json(value: object) -> str:

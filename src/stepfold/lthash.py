@@ -15,12 +15,13 @@ import hashlib
 from collections.abc import Iterable
 from typing import Final
 
-from stepfold.canonical import canonical_json
+from stepfold.canonical import canonical_json, plain_json
 from stepfold.values import Value
 
 __all__ = [
     "ELEMENT_BYTES",
     "entry_element",
+    "plain_entry_element",
     "lane_add",
     "lane_sub",
     "accumulate",
@@ -57,6 +58,12 @@ def entry_element(key: str, value: Value) -> int:
     (an entry replaced or removed later needs its element again).
     """
     return _element_of(canonical_json([key, value]))
+
+
+def plain_entry_element(key: str, value: object) -> int:
+    """`entry_element(key, freeze(value))` for a plain value (one `values.freeze_entry` reported plain), its
+    encoding written by the C JSON encoder: the same bytes, so the same element."""
+    return _element_of(plain_json([key, value]))
 
 
 def lane_add(a: int, b: int) -> int:

@@ -18,9 +18,18 @@ from pyrsistent import PMap, pmap
 from stepfold.collector import untrack_map
 from stepfold.delta import StateDelta
 from stepfold.errors import InvalidValueError
-from stepfold.lthash import ELEMENT_BYTES, accumulate, accumulator_digest, digest_of, entry_element, lane_add, lane_sub
+from stepfold.lthash import (
+    ELEMENT_BYTES,
+    accumulate,
+    accumulator_digest,
+    digest_of,
+    entry_element,
+    lane_add,
+    lane_sub,
+    plain_entry_element,
+)
 from stepfold.messages import brief_repr
-from stepfold.values import Value, freeze, freeze_entry, thaw, values_identical
+from stepfold.values import Value, freeze, freeze_entry, freeze_key, thaw, values_identical
 
 __all__ = [
     "State",
@@ -115,6 +124,24 @@ def _not_a_key(path: str, key: object) -> InvalidValueError:
     return InvalidValueError(f"{path}: keys must be strings, got {type(key).__name__} {brief_repr(key)}")
 
 
+def _frozen_entries(source: Mapping[str, object], path: str) -> tuple[PMap[str, Value], int]:
+    """`source` frozen, and its accumulator: each entry frozen and hashed in one pass, its encoding written by the C
+    JSON encoder when the entry is plain data (what `freeze(source)` and hashing every frozen entry would give)."""
+    frozen: dict[str, Value] = {}
+    elements: list[int] = []
+    unchanged = type(source) is PMap
+    for key, value in source.items():
+        name = freeze_key(path, key)
+        item, plain = freeze_entry(path, name, value, within=source)
+        unchanged = unchanged and item is value
+        frozen[name] = item
+        elements.append(plain_entry_element(name, value) if plain else entry_element(name, item))
+    if len(frozen) != len(elements):  # two keys froze to one name (a str subclass beside its str): hash what is kept
+        elements = [entry_element(name, item) for name, item in frozen.items()]
+    data: PMap[str, Value] = source if unchanged else pmap(frozen)  # type: ignore[assignment]
+    return data, accumulate(elements)
+
+
 def _check_key(key: object) -> str:
     if type(key) is str and key.isascii():
         return key
@@ -175,10 +202,7 @@ class State(Mapping[str, Value]):
                 if not isinstance(key, str):
                     raise _not_a_key(path, key)
             with _collector_paused(len(source)):
-                frozen = freeze(source, path=path)
-                assert isinstance(frozen, PMap)
-                data = frozen
-                acc = accumulate(entry_element(k, v) for k, v in data.items())
+                data, acc = _frozen_entries(source, path)
         untrack_map(data)
         hashed = source._hashed if isinstance(source, State) else True
         self.__attrs_init__(data, acc, digest_of(acc), object(), None, hashed)
@@ -283,13 +307,13 @@ class State(Mapping[str, Value]):
     def set(self, key: str, value: object) -> State:
         """A new state with `key` bound to `freeze(value)`; O(log n + size of the old and new entry)."""
         key = _check_key(key)
-        frozen = freeze_entry("state", key, value)
+        frozen, plain = freeze_entry("state", key, value)
         old = _get(self._data, key)
         if old is frozen:
             return self
         if old is _MISSING and len(self._data) >= MAX_STATE_ENTRIES:
             raise _too_many("state", len(self._data) + 1)
-        acc = lane_add(self._acc, entry_element(key, frozen))
+        acc = lane_add(self._acc, plain_entry_element(key, value) if plain else entry_element(key, frozen))
         if old is not _MISSING:
             acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
         return State._derived(self, self._data.set(key, frozen), acc, (key, self._touched))
@@ -314,13 +338,13 @@ class State(Mapping[str, Value]):
         evolver = data.evolver()  # one evolver for the whole batch: each key a mapping holds once
         for key, value in entries.items():
             key = _check_key(key)
-            frozen = freeze_entry("state", key, value)
+            frozen, plain = freeze_entry("state", key, value)
             old = _get(data, key)
             if old is frozen:
                 continue
             if old is _MISSING and len(evolver) >= MAX_STATE_ENTRIES:
                 raise _too_many("state", len(evolver) + 1)
-            acc = lane_add(acc, entry_element(key, frozen))
+            acc = lane_add(acc, plain_entry_element(key, value) if plain else entry_element(key, frozen))
             if old is not _MISSING:
                 acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
             evolver[key] = frozen

@@ -26,8 +26,10 @@ __all__ = [
     "MAX_STRING_LENGTH",
     "freeze",
     "freeze_map",
+    "freeze_map_plain",
     "freeze_params",
     "freeze_entry",
+    "freeze_key",
     "thaw",
     "values_equal",
     "values_identical",
@@ -67,6 +69,12 @@ string's canonical encoding under ~100 MB (6 bytes per character at worst).
 
 _PVECTOR_TYPE: type = type(pvector())  # the concrete (C) class; `PVector` itself is an ABC, slower to test against
 
+_NOT_PLAIN = -1
+"""Put in a walk's `active` set (beside the ids of the containers being walked, which are never negative) once the
+walk meets anything `canonical.plain_json` would not write as RFC 8785 does: a type other than an exact `dict`,
+`list`, `tuple`, `str`, `int`, `bool` or None, a key that is not ASCII, or a float whose `repr` is not its JCS
+text (an integral float, or one `repr` writes with an exponent)."""
+
 
 class _Refusal(Exception):
     """Internal: carries the path segments outward while the recursion unwinds."""
@@ -103,13 +111,18 @@ def _freeze(obj: object, depth: int, active: set[int]) -> Value:
             f"integer {describe_int(obj)} is outside +-(2**53 - 1), which I-JSON cannot carry exactly"  # type: ignore[arg-type]
         )
     if t is float:
-        if math.isfinite(obj):  # type: ignore[arg-type]
-            return obj  # type: ignore[return-value]
+        number: float = obj  # type: ignore[assignment]
+        if math.isfinite(number):
+            # repr writes 1e-4 <= |x| < 1e16 without an exponent, with the digits JCS writes; JCS writes 1.0 as 1
+            if number.is_integer() or not 1e-4 <= abs(number) < 1e16:
+                active.add(_NOT_PLAIN)
+            return number
         raise _Refusal(f"{obj} is not allowed (only finite numbers)")
     if t is dict or t is PMap:
         return _freeze_mapping(obj, depth, active)  # type: ignore[arg-type]
     if t is list or t is _PVECTOR_TYPE or t is tuple:
         return _freeze_sequence(obj, depth, active)  # type: ignore[arg-type]
+    active.add(_NOT_PLAIN)  # a subclass, another mapping or sequence type, or a refused object
     if isinstance(obj, Mapping):
         return _freeze_mapping(obj, depth, active)
     if isinstance(obj, (list, tuple, PVector)):
@@ -151,12 +164,15 @@ def _freeze_mapping(obj: Mapping[object, object], depth: int, active: set[int]) 
     oid = _enter(obj, depth, active)
     out: dict[str, Value] = {}
     unchanged = isinstance(obj, PMap)
+    if type(obj) is not dict:
+        active.add(_NOT_PLAIN)
     for key, item in obj.items():
         if type(key) is str and key.isascii() and len(key) <= MAX_STRING_LENGTH:
             name = key
         elif not isinstance(key, str):
             raise _Refusal(f"mapping keys must be strings, got {type(key).__name__} {brief_repr(key)}")
         else:
+            active.add(_NOT_PLAIN)  # JCS orders keys by UTF-16 code units, sort_keys by code points
             try:
                 name = _check_str(key if type(key) is str else str.__str__(key))
             except _Refusal as refusal:
@@ -179,6 +195,8 @@ def _freeze_sequence(obj: Sequence[object], depth: int, active: set[int]) -> PVe
     oid = _enter(obj, depth, active)
     out: list[Value] = []
     unchanged = isinstance(obj, PVector)
+    if unchanged or (type(obj) is not list and type(obj) is not tuple):
+        active.add(_NOT_PLAIN)
     for index, item in enumerate(obj):
         try:
             frozen = _freeze(item, depth + 1, active)
@@ -209,31 +227,60 @@ def freeze(obj: object, *, path: str = "value") -> Value:
         ...
     stepfold.errors.InvalidValueError: initial_state.tasks[0].due: nan is not allowed (only finite numbers)
     """
+    return _freeze_at(obj, path, set())
+
+
+def _freeze_at(obj: object, path: str, active: set[int]) -> Value:
     try:
-        return _freeze(obj, 0, set())
+        return _freeze(obj, 0, active)
     except _Refusal as refusal:
         where = format_path(path, list(reversed(refusal.segments)))
         raise InvalidValueError(f"{where}: {refusal.message}") from None
 
 
-def freeze_entry(root: str, key: str, obj: object) -> Value:
-    """`freeze(obj, path=<root>.<key>)` for a value one level inside a mapping (a state's entry): it may nest
-    `MAX_DEPTH - 1` levels, exactly as inside `freeze({key: obj})`. The path is formatted only when something
-    is refused (the hot path of `State.set`)."""
+def freeze_entry(root: str, key: str, obj: object, *, within: object = None) -> tuple[Value, bool]:
+    """`freeze(obj, path=<root>.<key>)` for a value one level inside a mapping (a state's entry), and whether `obj`
+    is plain JSON data: True when `canonical.plain_json(obj)` is the RFC 8785 text of the frozen value (exact
+    dicts, lists and tuples with ASCII keys, strings, ints, bools, None, and floats that `repr` writes as JCS does).
+
+    The value may nest `MAX_DEPTH - 1` levels, exactly as inside `freeze({key: obj})`; `within`, the mapping
+    that holds it, counts as being walked (a value that contains it is a cycle). The path is formatted only when
+    something is refused (the hot path of `State.set`)."""
+    active: set[int] = set() if within is None else {id(within)}
     try:
-        return _freeze(obj, 1, set())
+        frozen = _freeze(obj, 1, active)
     except _Refusal as refusal:
         where = format_path(root, [key, *reversed(refusal.segments)])
         raise InvalidValueError(f"{where}: {refusal.message}") from None
+    return frozen, _NOT_PLAIN not in active
+
+
+def freeze_key(root: str, key: object) -> str:
+    """A mapping's key as `freeze` checks it inside `root` (a string; an ASCII `str` is returned as it is)."""
+    if type(key) is str and key.isascii() and len(key) <= MAX_STRING_LENGTH:
+        return key
+    if not isinstance(key, str):
+        raise InvalidValueError(f"{root}: mapping keys must be strings, got {type(key).__name__} {brief_repr(key)}")
+    try:
+        return _check_str(key if type(key) is str else str.__str__(key))
+    except _Refusal as refusal:
+        raise InvalidValueError(f"{root}: key {brief_repr(key)}: {refusal.message}") from None
 
 
 def freeze_map(obj: object, *, path: str = "value") -> PMap[str, Value]:
     """Freeze a mapping with string keys; anything but a mapping raises `InvalidValueError`."""
+    return freeze_map_plain(obj, path=path)[0]
+
+
+def freeze_map_plain(obj: object, *, path: str = "value") -> tuple[PMap[str, Value], bool]:
+    """`freeze_map(obj)`, and whether `obj` is plain JSON data (see `freeze_entry`): then `canonical.plain_json(obj)`
+    is the RFC 8785 text of the frozen map."""
     if not isinstance(obj, Mapping):
         raise InvalidValueError(f"{path}: expected a mapping with string keys, got {type(obj).__name__}")
-    frozen = freeze(obj, path=path)
+    active: set[int] = set()
+    frozen = _freeze_at(obj, path, active)
     assert isinstance(frozen, PMap)
-    return frozen
+    return frozen, _NOT_PLAIN not in active
 
 
 def freeze_params(value: object) -> Params:

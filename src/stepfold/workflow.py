@@ -9,11 +9,11 @@ from collections.abc import Iterable, Mapping
 import attrs
 from pyrsistent import pmap
 
-from stepfold.canonical import canonical_json
+from stepfold.canonical import canonical_json, plain_json
 from stepfold.errors import InvalidValueError
 from stepfold.messages import brief_repr
 from stepfold.state import State, to_state
-from stepfold.values import Params, Value, freeze, freeze_map, thaw
+from stepfold.values import Params, Value, freeze, freeze_map, freeze_map_plain, thaw
 
 __all__ = ["StepSpec", "WorkflowDefinition", "ExecutionContext", "HUMAN", "RUNTIME"]
 
@@ -51,7 +51,8 @@ class StepSpec:
         step_id = _require_str(id, "step id")
         where = f"step {step_id!r}"
         step_kind = _require_str(kind, f"{where} kind")
-        frozen = freeze_map({} if payload is None else payload, path=f"{where} payload")
+        given = {} if payload is None else payload
+        frozen, plain = freeze_map_plain(given, path=f"{where} payload")
         operation = frozen.get("operation")
         if "operation" in frozen and not isinstance(operation, str):
             raise InvalidValueError(
@@ -68,6 +69,8 @@ class StepSpec:
                 "give the effect to a runtime step"
             )
         self.__attrs_init__(step_id, step_kind, frozen)
+        if plain:  # its encoding, written by the C JSON encoder (the bytes `canonical` would compute)
+            object.__setattr__(self, "canonical", plain_json({"id": step_id, "kind": step_kind, "payload": given}))
 
     @functools.cached_property
     def operation(self) -> str | None:

@@ -9,7 +9,7 @@ can read, under `"input"`, as the engine would give it.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from hypothesis import strategies as st
@@ -59,11 +59,19 @@ def _frozen(where: str) -> Callable[[Mapping[str, object]], Params]:
     return freeze
 
 
-def confirmations() -> SearchStrategy[Value]:
-    """Inputs `daily.confirm` accepts: `{"approved": bool}` or `{"priorities": [task ids]}`."""
+def confirmations(task_ids: Sequence[str] = _TASK_IDS) -> SearchStrategy[Value]:
+    """Inputs for `daily.confirm`: `{"approved": bool}` or `{"priorities": [ids from task_ids]}`.
+
+    `daily.confirm` refuses (`InvalidInputError`) a priority that is not an
+    open task of the state it runs on: give the ids of the open tasks that
+    state will hold (the default: `t0` to `t7`, the ids `daily_states()`
+    uses), or `()` for a step over a state nothing is known of, whose
+    priorities are then always empty (accepted on any state).
+    """
+    chosen = st.lists(st.sampled_from(tuple(task_ids)), max_size=3, unique=True) if task_ids else st.just([])
     return st.one_of(
         st.fixed_dictionaries({"approved": st.booleans()}),
-        st.fixed_dictionaries({"priorities": st.lists(st.sampled_from(_TASK_IDS), max_size=3, unique=True)}),
+        st.fixed_dictionaries({"priorities": chosen}),
     ).map(_frozen("input"))
 
 

@@ -217,8 +217,8 @@ def _input_for(
         if outcomes is not None:
             return outcomes
         return effect_outcomes(effect_values(operation, items))
-    if operation == "daily.confirm":
-        return confirmations()
+    if operation == "daily.confirm":  # the state the step will see is not known: priorities it cannot refuse
+        return confirmations(())
     return items
 
 
