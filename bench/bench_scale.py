@@ -70,13 +70,18 @@ class Config:
     entries: int
     long_steps: int
     kept_results: int
+    kept_daily: int
     reps: int
     small_runs: int
     big_state_mb: int
 
 
-FULL: Final = Config(entries=100_000, long_steps=1_000, kept_results=10_000, reps=5, small_runs=300, big_state_mb=50)
-QUICK: Final = Config(entries=10_000, long_steps=200, kept_results=1_000, reps=2, small_runs=50, big_state_mb=5)
+FULL: Final = Config(
+    entries=100_000, long_steps=1_000, kept_results=10_000, kept_daily=2_000, reps=5, small_runs=300, big_state_mb=50
+)
+QUICK: Final = Config(
+    entries=10_000, long_steps=200, kept_results=1_000, kept_daily=200, reps=2, small_runs=50, big_state_mb=5
+)
 
 
 @attrs.frozen
@@ -188,6 +193,24 @@ def kept_results(config: Config, log: Callable[[str], None]) -> Pair:
         f"run_many keeping {config.kept_results:,} results, per call",
         (f"shared {config.entries:,}-entry State", over(big), True),
         ("10-entry State", over(small), True),
+        max(2, config.reps // 2),
+    )
+
+
+def kept_daily(config: Config, log: Callable[[str], None]) -> Pair:
+    """What the collector costs a program that keeps many small results: `run_many` of distinct daily_loop calls
+    over one shared State (the example's), every result kept, the collector on and off."""
+    state = State(json.loads((ROOT / "examples" / "daily_state.json").read_text(encoding="utf-8")))
+    approve = {"daily-confirm-priorities": {"approved": True}}
+    calls = [
+        MissionCall("daily_loop", {"date": f"2026-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}"}, state, approve)
+        for i in range(config.kept_daily)
+    ]
+    log(f"  run_many keeping {config.kept_daily:,} daily_loop results, collector on and off")
+    return interleaved(
+        f"run_many keeping {config.kept_daily:,} daily_loop results",
+        ("collector on", lambda: run_many(calls), True),
+        ("collector off", lambda: run_many(calls), False),
         max(2, config.reps // 2),
     )
 
@@ -408,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log("1. the collector")
     pairs["long"] = long_run(config, log)
     pairs["kept"] = kept_results(config, log)
+    pairs["kept-daily"] = kept_daily(config, log)
     log("2. small states")
     small = small_states(config, log)
     pairs["four"], pairs["daily"] = (small[0], small[1]) if small else (None, None)

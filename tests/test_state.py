@@ -508,3 +508,13 @@ def test_accumulation_past_one_chunk_is_still_the_lane_wise_sum() -> None:
     element = int.from_bytes(struct.pack(f"<{_LANES}H", *lanes), "little")
     expected = struct.pack(f"<{_LANES}H", *[lane * 70_000 % 2**16 for lane in lanes])
     assert stepfold.lthash.accumulate([element] * 70_000).to_bytes(2 * _LANES, "little") == expected
+
+
+class _Key(str):
+    """A str subclass: it freezes to the plain string it holds."""
+
+
+def test_a_key_beside_its_str_subclass_keeps_the_last_value_and_hashes_only_it() -> None:
+    state = State({"a": 1, _Key("a"): [2.0]})
+    assert dict(state) == {"a": freeze([2.0])}
+    assert state.digest == State({"a": [2]}).digest

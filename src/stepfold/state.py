@@ -126,20 +126,24 @@ def _not_a_key(path: str, key: object) -> InvalidValueError:
 
 def _frozen_entries(source: Mapping[str, object], path: str) -> tuple[PMap[str, Value], int]:
     """`source` frozen, and its accumulator: each entry frozen and hashed in one pass, its encoding written by the C
-    JSON encoder when the entry is plain data (what `freeze(source)` and hashing every frozen entry would give)."""
+    JSON encoder when the entry is plain data (what `freeze(source)` and hashing every frozen entry would give).
+    Each element is added as it is made: a state of n entries never holds n elements (2 KiB each) at once."""
     frozen: dict[str, Value] = {}
-    elements: list[int] = []
-    unchanged = type(source) is PMap
-    for key, value in source.items():
-        name = freeze_key(path, key)
-        item, plain = freeze_entry(path, name, value, within=source)
-        unchanged = unchanged and item is value
-        frozen[name] = item
-        elements.append(plain_entry_element(name, value) if plain else entry_element(name, item))
-    if len(frozen) != len(elements):  # two keys froze to one name (a str subclass beside its str): hash what is kept
-        elements = [entry_element(name, item) for name, item in frozen.items()]
-    data: PMap[str, Value] = source if unchanged else pmap(frozen)  # type: ignore[assignment]
-    return data, accumulate(elements)
+    kept = [type(source) is PMap]  # a PMap whose every value is already frozen is kept as it is
+
+    def elements() -> Iterator[int]:
+        for key, value in source.items():
+            name = freeze_key(path, key)
+            item, plain = freeze_entry(path, name, value, within=source)
+            kept[0] = kept[0] and item is value
+            frozen[name] = item
+            yield plain_entry_element(name, value) if plain else entry_element(name, item)
+
+    acc = accumulate(elements())
+    if len(frozen) != len(source):  # two keys froze to one name (a str subclass beside its str): hash what is kept
+        acc = accumulate(entry_element(name, item) for name, item in frozen.items())
+    data: PMap[str, Value] = source if kept[0] else pmap(frozen)  # type: ignore[assignment]
+    return data, acc
 
 
 def _check_key(key: object) -> str:
