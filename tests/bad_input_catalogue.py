@@ -1045,6 +1045,20 @@ ROWS: list[Row] = [
         ("tests/test_result.py::test_from_dict_refuses_a_damaged_document_naming_the_field",),
     ),
     Row(
+        "doc-changes-both",
+        "`from_dict` of damaged documents",
+        "`lineage.entries[0].changes` sets and removes the same key",
+        _edited("lineage", "entries", 0, "changes", "removed", value=["summary"]),
+        ("tests/test_result.py::test_from_dict_refusal_messages_are_exact",),
+    ),
+    Row(
+        "doc-changes-removed-twice",
+        "`from_dict` of damaged documents",
+        "`lineage.entries[0].changes.removed` lists a key twice",
+        _edited("lineage", "entries", 0, "changes", "removed", value=["x", "x"]),
+        ("tests/test_delta.py::test_from_dict_refuses_a_document_naming_where_and_what",),
+    ),
+    Row(
         "doc-step-kind",
         "`from_dict` of damaged documents",
         "`executed_steps[1].kind` is `3`",

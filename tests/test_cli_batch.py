@@ -84,7 +84,7 @@ def test_a_mixed_batch_reports_every_line_in_its_own_slot_and_saves_every_result
     assert table["8"][3] == "invalid JSON: NaN is not allowed in JSON input"
     assert table["9"][3] == "call: unexpected keys ['stat']; expected only ['inputs', 'mission', 'params', 'state']"
     assert table["10"][3] == "invalid JSON at column 20: Expecting property name enclosed in double quotes"
-    assert table["11"][3].startswith("state.n: integer 9007199254740992")
+    assert table["11"][3].startswith("call.state.n: integer 9007199254740992")
     assert proc.stdout.splitlines()[-1] == (
         "10 calls: 2 completed, 1 suspended, 1 failed, 6 errors; 4 runs saved in stepfold.db"
     )

@@ -28,11 +28,20 @@ def test_an_empty_delta_is_false_and_any_change_is_true() -> None:
             {"set": {}, "removed": [], "x": 1},
             """lineage[2].delta: expected {"removed": [...], "set": {...}}, got ["'removed'", "'set'", "'x'"]""",
         ),
-        ({"set": [], "removed": []}, "lineage[2].delta: delta.set: expected a mapping of keys to new values"),
-        ({"set": {}, "removed": "a"}, "lineage[2].delta: delta.removed: expected a list of keys"),
-        ({"set": {}, "removed": 3}, "lineage[2].delta: delta.removed: expected a list of keys"),
-        ({"set": {}, "removed": [1]}, "lineage[2].delta: delta.removed[0]: expected a string key, got 1"),
-        ({"set": {}, "removed": ["a", None]}, "lineage[2].delta: delta.removed[1]: expected a string key, got None"),
+        ({"set": [], "removed": []}, "lineage[2].delta.set: expected a mapping of keys to new values"),
+        ({"set": {}, "removed": "a"}, "lineage[2].delta.removed: expected a list of keys"),
+        ({"set": {}, "removed": 3}, "lineage[2].delta.removed: expected a list of keys"),
+        ({"set": {}, "removed": [1]}, "lineage[2].delta.removed[0]: expected a string key, got 1"),
+        ({"set": {}, "removed": ["a", None]}, "lineage[2].delta.removed[1]: expected a string key, got None"),
+        ({"set": {}, "removed": ["a", "b", "a"]}, "lineage[2].delta.removed[2]: key 'a' is listed twice"),
+        (
+            {"set": {"b": 1, "a": 2}, "removed": ["b", "a"]},
+            "lineage[2].delta: key 'a' is both set and removed; a change does one or the other",
+        ),
+        (
+            {"set": {"a": float("nan")}, "removed": []},
+            "lineage[2].delta.set.a: nan is not allowed (only finite numbers)",
+        ),
     ],
 )
 def test_from_dict_refuses_a_document_naming_where_and_what(document: object, message: str) -> None:

@@ -56,7 +56,7 @@ def test_mission_call_round_trips_through_plain_json() -> None:
         ({"mission": "echo", "stat": {}}, "unexpected keys ['stat']"),
         ({"params": {}}, "call.mission: missing (the name of a registered mission)"),
         ([1], "expected an object, got list"),
-        ({"mission": "echo", "params": [1]}, "params: expected a mapping"),
+        ({"mission": "echo", "params": [1]}, "call.params: expected a mapping"),
     ],
 )
 def test_mission_call_from_dict_names_what_is_wrong(document: object, message: str) -> None:
@@ -78,10 +78,15 @@ def test_mission_call_from_dict_names_what_is_wrong(document: object, message: s
         ),
         ({}, "call.mission: missing (the name of a registered mission)"),
         ({"params": {}}, "call.mission: missing (the name of a registered mission)"),
-        ({"mission": 3}, "mission: expected a non-empty mission name, got 3"),
-        ({"mission": ""}, "mission: expected a non-empty mission name, got ''"),
-        ({"mission": "echo", "state": [1]}, "state: expected a mapping with string keys, got list"),
-        ({"mission": "echo", "params": 3}, "params: expected a mapping with string keys, got int"),
+        ({"mission": 3}, "call.mission: expected a non-empty mission name, got 3"),
+        ({"mission": ""}, "call.mission: expected a non-empty mission name, got ''"),
+        ({"mission": "echo", "state": [1]}, "call.state: expected a mapping with string keys, got list"),
+        ({"mission": "echo", "params": 3}, "call.params: expected a mapping with string keys, got int"),
+        (
+            {"mission": "echo", "state": {"a": [float("inf")]}},
+            "call.state.a[0]: inf is not allowed (only finite numbers)",
+        ),
+        ({"mission": "echo", "inputs": {"s": {1: 2}}}, "call.inputs.s: mapping keys must be strings, got int 1"),
     ],
 )
 def test_from_dict_refuses_a_call_naming_what_is_wrong(document: object, message: str) -> None:

@@ -25,9 +25,13 @@ def _freeze_removed(value: object) -> tuple[str, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise InvalidValueError("delta.removed: expected a list of keys")
     keys = tuple(value)
+    seen: set[str] = set()
     for index, key in enumerate(keys):
         if not isinstance(key, str):
             raise InvalidValueError(f"delta.removed[{index}]: expected a string key, got {brief_repr(key)}")
+        if key in seen:
+            raise InvalidValueError(f"delta.removed[{index}]: key {brief_repr(key)} is listed twice")
+        seen.add(key)
     return tuple(sorted(keys))
 
 
@@ -37,6 +41,13 @@ class StateDelta:
 
     set: PMap[str, Value] = attrs.field(factory=pmap, converter=_freeze_delta_set)
     removed: tuple[str, ...] = attrs.field(default=(), converter=_freeze_removed)
+
+    def __attrs_post_init__(self) -> None:
+        both = sorted(key for key in self.removed if key in self.set)
+        if both:
+            raise InvalidValueError(
+                f"delta: key {brief_repr(both[0])} is both set and removed; a change does one or the other"
+            )
 
     def __bool__(self) -> bool:
         return bool(self.set) or bool(self.removed)
@@ -53,5 +64,8 @@ class StateDelta:
             raise InvalidValueError(f'{where}: expected {{"removed": [...], "set": {{...}}}}, got {shown}')
         try:
             return cls(document["set"], document["removed"])
-        except InvalidValueError as exc:
-            raise InvalidValueError(f"{where}: {exc}") from None
+        except InvalidValueError as exc:  # each refusal names `delta...`: named from `where` instead, once
+            message = str(exc)
+            raise InvalidValueError(
+                where + message[len("delta") :] if message.startswith("delta") else message
+            ) from None

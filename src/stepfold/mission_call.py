@@ -69,4 +69,7 @@ class MissionCall:
             read_field(call, "call", "mission")
         except InvalidDocumentError:
             raise InvalidDocumentError("call.mission: missing (the name of a registered mission)") from None
-        return cls(call["mission"], call.get("params"), call.get("state"), call.get("inputs"))
+        try:
+            return cls(call["mission"], call.get("params"), call.get("state"), call.get("inputs"))
+        except InvalidValueError as exc:  # each names its field (`params.x: ...`): here a field of the call
+            raise InvalidDocumentError(f"call.{exc}") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from stepfold.errors import InvalidDocumentError, UnsupportedDocumentError
+from stepfold.errors import InvalidDocumentError, InvalidValueError, UnsupportedDocumentError
 from stepfold.fields import (
     building,
     read_digest,
@@ -192,12 +192,12 @@ def _lineage(doc: Mapping[str, object], lineage_doc: Mapping[str, object], initi
         if status not in (COMPLETED, FAILED):
             raise InvalidDocumentError(f"{where}.status: expected 'completed' or 'failed', got {brief_repr(status)}")
         changes = read_record(read_field(entry_map, where, "changes"), f"{where}.changes", ("removed", "set"))
-        delta = building(
-            f"{where}.changes",
-            lambda: StateDelta(
-                read_field(changes, f"{where}.changes", "set"), read_field(changes, f"{where}.changes", "removed")
-            ),
-        )
+        for name in ("removed", "set"):
+            read_field(changes, f"{where}.changes", name)
+        try:
+            delta = StateDelta.from_dict(changes, f"{where}.changes")
+        except InvalidValueError as exc:  # named from `where` already
+            raise InvalidDocumentError(str(exc)) from None
         if status == FAILED and delta:
             raise InvalidDocumentError(f"{where}.changes: a failed step changes nothing")
         _check_delta(state, delta, f"{where}.changes")
@@ -215,8 +215,6 @@ def _check_delta(state: State, delta: StateDelta, where: str) -> None:
     for key in delta.removed:
         if key not in state:
             raise InvalidDocumentError(f"{where}.removed: {brief_repr(key)} is not in the state before this step")
-        if key in delta.set:
-            raise InvalidDocumentError(f"{where}: {brief_repr(key)} is both set and removed")
     for key, value in delta.set.items():
         if key in state and values_identical(state[key], value):
             raise InvalidDocumentError(f"{where}.set: {brief_repr(key)} already has this value; not a change")

@@ -160,6 +160,17 @@ def _enter(obj: object, depth: int, active: set[int]) -> int:
     return oid
 
 
+def _key(key: object) -> str:
+    if type(key) is str and key.isascii() and len(key) <= MAX_STRING_LENGTH:
+        return key
+    if not isinstance(key, str):
+        raise _Refusal(f"mapping keys must be strings, got {type(key).__name__} {brief_repr(key)}")
+    try:
+        return _check_str(key if type(key) is str else str.__str__(key))
+    except _Refusal as refusal:
+        raise _Refusal(f"key {brief_repr(key)}: {refusal.message}") from None
+
+
 def _freeze_mapping(obj: Mapping[object, object], depth: int, active: set[int]) -> PMap[str, Value]:
     oid = _enter(obj, depth, active)
     out: dict[str, Value] = {}
@@ -167,16 +178,11 @@ def _freeze_mapping(obj: Mapping[object, object], depth: int, active: set[int]) 
     if type(obj) is not dict:
         active.add(_NOT_PLAIN)
     for key, item in obj.items():
-        if type(key) is str and key.isascii() and len(key) <= MAX_STRING_LENGTH:
+        if type(key) is str and key.isascii() and len(key) <= MAX_STRING_LENGTH:  # most keys: no call
             name = key
-        elif not isinstance(key, str):
-            raise _Refusal(f"mapping keys must be strings, got {type(key).__name__} {brief_repr(key)}")
         else:
             active.add(_NOT_PLAIN)  # JCS orders keys by UTF-16 code units, sort_keys by code points
-            try:
-                name = _check_str(key if type(key) is str else str.__str__(key))
-            except _Refusal as refusal:
-                raise _Refusal(f"key {brief_repr(key)}: {refusal.message}") from None
+            name = _key(key)
         try:
             frozen = _freeze(item, depth + 1, active)
         except _Refusal as refusal:
@@ -257,14 +263,10 @@ def freeze_entry(root: str, key: str, obj: object, *, within: object = None) -> 
 
 def freeze_key(root: str, key: object) -> str:
     """A mapping's key as `freeze` checks it inside `root` (a string; an ASCII `str` is returned as it is)."""
-    if type(key) is str and key.isascii() and len(key) <= MAX_STRING_LENGTH:
-        return key
-    if not isinstance(key, str):
-        raise InvalidValueError(f"{root}: mapping keys must be strings, got {type(key).__name__} {brief_repr(key)}")
     try:
-        return _check_str(key if type(key) is str else str.__str__(key))
+        return _key(key)
     except _Refusal as refusal:
-        raise InvalidValueError(f"{root}: key {brief_repr(key)}: {refusal.message}") from None
+        raise InvalidValueError(f"{root}: {refusal.message}") from None
 
 
 def freeze_map(obj: object, *, path: str = "value") -> PMap[str, Value]:
