@@ -518,3 +518,11 @@ def test_a_key_beside_its_str_subclass_keeps_the_last_value_and_hashes_only_it()
     state = State({"a": 1, _Key("a"): [2.0]})
     assert dict(state) == {"a": freeze([2.0])}
     assert state.digest == State({"a": [2]}).digest
+
+
+def test_a_state_whose_value_contains_the_state_mapping_itself_is_a_cycle_at_that_value() -> None:
+    data: dict[str, object] = {}
+    data["k"] = data
+    with pytest.raises(InvalidValueError) as info:
+        State(data)
+    assert str(info.value) == "state.k: a container contains itself (a cycle)"

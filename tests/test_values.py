@@ -21,7 +21,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pyrsistent import PMap, PVector, pmap, pvector
 
-from stepfold import MAX_DEPTH, InvalidValueError, StepfoldError, canonical_json, freeze, thaw, values_equal
+from stepfold import MAX_DEPTH, InvalidValueError, StepfoldError, canonical, canonical_json, freeze, thaw, values_equal
 from stepfold.canonical import plain_json
 from stepfold.messages import brief_repr
 from stepfold.values import MAX_SAFE_INTEGER, freeze_entry, freeze_map, values_identical
@@ -788,6 +788,9 @@ def test_freeze_params_reads_none_as_no_params_and_names_the_params_path() -> No
         (MappingProxyType({"a": 1}), False),
         (pmap({"a": 1}), False),
         (pvector([1]), False),
+        (pvector([{"a": 1}]), False),  # a vector whose items are not frozen yet
+        (pmap({"a": [1]}), False),
+        (_Ratio(3.0), False),  # a float subclass, integral
         ([_Colour.RED], False),
         ({_Colour.RED: 1}, False),
     ],
@@ -796,3 +799,13 @@ def test_freeze_entry_calls_plain_only_what_the_c_encoder_writes_as_jcs(value: o
     frozen, found = freeze_entry("state", "k", value)
     assert found is plain
     assert frozen == freeze(value)
+
+
+_TRICKY: Any = {"b": [1, 'é\n\x7f\u2028"\\', None, True, False, 0.5, -3, (2, [])], "a": {"y": 1e-4, "": {}}, "c": []}
+
+
+def test_the_plain_encoder_writes_rfc8785_with_the_c_encoder_or_without(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert canonical._plain_encoder()(_TRICKY).encode() == rfc8785.dumps(_TRICKY)
+    monkeypatch.setattr(json.encoder, "c_make_encoder", None)  # an interpreter without it: the public encoder
+    assert canonical._plain_encoder()(_TRICKY).encode() == rfc8785.dumps(_TRICKY)
+    assert plain_json(["k", _TRICKY]) == rfc8785.dumps(["k", _TRICKY])

@@ -64,8 +64,5 @@ class StateDelta:
             raise InvalidValueError(f'{where}: expected {{"removed": [...], "set": {{...}}}}, got {shown}')
         try:
             return cls(document["set"], document["removed"])
-        except InvalidValueError as exc:  # each refusal names `delta...`: named from `where` instead, once
-            message = str(exc)
-            raise InvalidValueError(
-                where + message[len("delta") :] if message.startswith("delta") else message
-            ) from None
+        except InvalidValueError as exc:  # every refusal of the constructor starts `delta`: named from `where`, once
+            raise InvalidValueError(where + str(exc)[len("delta") :]) from None

@@ -201,7 +201,7 @@ def _freeze_sequence(obj: Sequence[object], depth: int, active: set[int]) -> PVe
     oid = _enter(obj, depth, active)
     out: list[Value] = []
     unchanged = isinstance(obj, PVector)
-    if unchanged or (type(obj) is not list and type(obj) is not tuple):
+    if type(obj) is not list and type(obj) is not tuple:  # a PVector (the C encoder cannot write one) or a subclass
         active.add(_NOT_PLAIN)
     for index, item in enumerate(obj):
         try:
@@ -274,7 +274,7 @@ def freeze_map(obj: object, *, path: str = "value") -> PMap[str, Value]:
     return freeze_map_plain(obj, path=path)[0]
 
 
-def freeze_map_plain(obj: object, *, path: str = "value") -> tuple[PMap[str, Value], bool]:
+def freeze_map_plain(obj: object, *, path: str) -> tuple[PMap[str, Value], bool]:
     """`freeze_map(obj)`, and whether `obj` is plain JSON data (see `freeze_entry`): then `canonical.plain_json(obj)`
     is the RFC 8785 text of the frozen map."""
     if not isinstance(obj, Mapping):
