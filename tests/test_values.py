@@ -805,7 +805,10 @@ _TRICKY: Any = {"b": [1, 'é\n\x7f\u2028"\\', None, True, False, 0.5, -3, (2, []
 
 
 def test_the_plain_encoder_writes_rfc8785_with_the_c_encoder_or_without(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert canonical._plain_encoder()(_TRICKY).encode() == rfc8785.dumps(_TRICKY)
+    direct = canonical._plain_encoder()
+    assert direct(_TRICKY).encode() == rfc8785.dumps(_TRICKY)
+    # CPython has the C encoder: the direct path is taken, not the public encoder's (which builds one per call)
+    assert not isinstance(getattr(direct, "__self__", None), json.JSONEncoder)
     monkeypatch.setattr(json.encoder, "c_make_encoder", None)  # an interpreter without it: the public encoder
     assert canonical._plain_encoder()(_TRICKY).encode() == rfc8785.dumps(_TRICKY)
     assert plain_json(["k", _TRICKY]) == rfc8785.dumps(["k", _TRICKY])
