@@ -366,7 +366,8 @@ def big_state_rss(config: Config, log: Callable[[str], None]) -> Pair:
 # Report -------------------------------------------------------------------------------------------------
 
 
-def goals(pairs: dict[str, Pair | None]) -> list[Goal]:
+def goals(pairs: dict[str, Pair | None], config: Config) -> list[Goal]:
+    size, kept = f"{config.entries // 1000}k", f"{config.kept_results // 1000}k"
     checks: list[Goal] = []
 
     def check(key: str, name: str, bound: float, *, at_least: bool = False) -> None:
@@ -377,13 +378,13 @@ def goals(pairs: dict[str, Pair | None]) -> list[Goal]:
         met = ratio >= bound if at_least else ratio <= bound
         checks.append(Goal(name, ratio, f"{'>=' if at_least else '<='} {bound}x", met))
 
-    check("long", "1,000-step run over 100k: collector on / off", 2.0)
-    check("kept", "run_many 10k results: shared 100k State / 10-entry State, per call", 2.0)
+    check("long", f"{config.long_steps:,}-step run over {size}: collector on / off", 2.0)
+    check("kept", f"run_many {kept} results: shared {size} State / 10-entry State, per call", 2.0)
     check("four", "4-step at 10 records: Burr / stepfold", 1.5, at_least=True)
     check("daily", "daily_loop: Burr / stepfold", 1.5, at_least=True)
-    check("build", "State of 100k / json.dumps(sort_keys=True)", 5.0)
-    check("resume", "resume a stored 100k run / json.loads", 2.0)
-    check("rss", "peak RSS stepfold run on 50 MB / json.load", 1.5)
+    check("build", f"State of {size} / json.dumps(sort_keys=True)", 5.0)
+    check("resume", f"resume a stored {size} run / json.loads", 2.0)
+    check("rss", f"peak RSS stepfold run on {config.big_state_mb} MB / json.load", 1.5)
     return checks
 
 
@@ -439,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pairs["build"], pairs["build-off"] = build(config, log)
     pairs["resume"] = stored_resume(config, log)
     pairs["rss"] = big_state_rss(config, log)
-    checks = goals(pairs)
+    checks = goals(pairs, config)
     print(render(pairs, checks, env, mode))
     target = args.json or ROOT / "bench" / "results" / ("scale-quick.json" if args.quick else "scale.json")
     target.write_text(
