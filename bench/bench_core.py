@@ -46,7 +46,7 @@ from bench.baseline import NaiveStep, PlainState, naive_run  # noqa: E402
 from bench.measure import Goal, load_average, package_versions  # noqa: E402
 from stepfold import ExecutionContext, StepSpec, WorkflowDefinition, freeze, run_workflow  # noqa: E402
 from stepfold.canonical import canonical_json  # noqa: E402
-from stepfold.values import thaw  # noqa: E402
+from stepfold.frozen import thaw  # noqa: E402
 
 SIZES: Final = (10, 1_000, 100_000)
 """State sizes, in records (the workflow's own keys come on top)."""

@@ -64,8 +64,8 @@ from stepfold import (
 )
 from stepfold.cli import main
 from stepfold.errors import InvalidDocumentError, InvalidValueError
+from stepfold.frozen import values_identical
 from stepfold.store import SQLiteStore
-from stepfold.values import values_identical
 from tests.conftest import FUZZ_TESTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,9 +25,10 @@ from stepfold import (
     verify,
 )
 from stepfold.errors import InvalidDocumentError
+from stepfold.frozen import values_identical
 from stepfold.state import MAX_STATE_ENTRIES
 from stepfold.store import SQLiteStore
-from stepfold.values import MAX_DEPTH, MAX_SAFE_INTEGER, MAX_STRING_LENGTH, values_identical
+from stepfold.values import MAX_DEPTH, MAX_SAFE_INTEGER, MAX_STRING_LENGTH
 from tests.bad_input_catalogue import LongMapping, cli, deep_json, nested_lists
 
 

@@ -62,7 +62,20 @@ def test_everything_in_all_is_importable() -> None:
 
 
 LAYERS: list[list[str]] = [
-    ["errors", "messages", "collector", "values", "canonical", "lthash", "delta", "state", "rehash", "version"],
+    [
+        "errors",
+        "messages",
+        "collector",
+        "values",
+        "frozen",
+        "canonical",
+        "lthash",
+        "content",
+        "delta",
+        "state",
+        "rehash",
+        "version",
+    ],
     ["workflow", "policy", "outcome", "effect", "operations", "lineage", "receipt", "result", "fields", "reader"],
     ["engine", "verdict", "verification", "transfer"],
     ["missions", "builder", "registry", "mission_call"],

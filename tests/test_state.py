@@ -22,8 +22,9 @@ from pyrsistent import pmap
 
 import stepfold.lthash
 from stepfold import InvalidValueError, State, StateDelta, canonical_json, state_delta, thaw
+from stepfold.frozen import values_identical
 from stepfold.lthash import accumulate, digest_of, entry_element
-from stepfold.values import freeze, values_identical
+from stepfold.values import freeze
 from tests.strategies import keys, plain_states, plain_values, small_keys
 
 # Independent reference implementation of the digest --------------------------

@@ -40,6 +40,7 @@ from stepfold import (
     freeze,
     run_workflow,
 )
+from stepfold.frozen import values_equal
 from stepfold.missions import CONFIRM_STEP, DAILY_LOOP
 from stepfold.operations.builtin import delete, set_value
 from stepfold.policy import RECORD, check_workflow, step_operation
@@ -73,7 +74,7 @@ from stepfold.testing import (
     values,
     workflows,
 )
-from stepfold.values import MAX_SAFE_INTEGER, Value, values_equal
+from stepfold.values import MAX_SAFE_INTEGER, Value
 from tests.strategies import daily_params, daily_states
 
 FAST = settings(max_examples=25)

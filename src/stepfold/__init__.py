@@ -6,9 +6,11 @@ layers, each importing only the ones above it in this list:
 values    errors      the one error hierarchy
           messages    format_path, brief_repr: where and what, briefly
           collector   keeping frozen containers out of the cyclic collector's walk
-          values      the I-JSON domain: freeze, thaw, equality
+          values      the I-JSON domain: freeze, and what its walk checks
+          frozen      thaw and equality of frozen values
           canonical   RFC 8785 (JCS) encoding and sha256_json
           lthash      the homomorphic state hash (LtHash parameters)
+          content     a state's persistent map: built from plain data, read by bucket
           delta       StateDelta and its {"set", "removed"} form
           state       State: an immutable mapping with an incremental digest
           rehash      digests recomputed from the entries of states taken as given
@@ -64,6 +66,7 @@ if TYPE_CHECKING:  # what mypy and readers see; at run time `__getattr__` import
         TamperedRunError,
         UnknownMissionError,
     )
+    from stepfold.frozen import thaw, values_equal
     from stepfold.golden import GoldenDivergence, compare_golden, golden_document, golden_json
     from stepfold.lineage import Lineage, LineageEntry
     from stepfold.mission_call import MissionCall
@@ -78,7 +81,7 @@ if TYPE_CHECKING:  # what mypy and readers see; at run time `__getattr__` import
     from stepfold.state import State, StateDelta, state_delta
     from stepfold.store import RunSummary, SQLiteStore
     from stepfold.suite import Scenario, ScenarioResult, Suite, SuiteResult, check_suite, run_suite
-    from stepfold.values import MAX_DEPTH, Params, Value, freeze, thaw, values_equal
+    from stepfold.values import MAX_DEPTH, Params, Value, freeze
     from stepfold.verdict import VERDICTS, Mismatch, Verification
     from stepfold.verification import verify
     from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
@@ -103,6 +106,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "TamperedRunError",
         "UnknownMissionError",
     ),
+    "stepfold.frozen": ("thaw", "values_equal"),
     "stepfold.golden": ("GoldenDivergence", "compare_golden", "golden_document", "golden_json"),
     "stepfold.lineage": ("Lineage", "LineageEntry"),
     "stepfold.mission_call": ("MissionCall",),
@@ -117,7 +121,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "stepfold.state": ("State", "StateDelta", "state_delta"),
     "stepfold.store": ("RunSummary", "SQLiteStore"),
     "stepfold.suite": ("Scenario", "ScenarioResult", "Suite", "SuiteResult", "check_suite", "run_suite"),
-    "stepfold.values": ("MAX_DEPTH", "Params", "Value", "freeze", "thaw", "values_equal"),
+    "stepfold.values": ("MAX_DEPTH", "Params", "Value", "freeze"),
     "stepfold.verdict": ("VERDICTS", "Mismatch", "Verification"),
     "stepfold.verification": ("verify",),
     "stepfold.workflow": ("ExecutionContext", "StepSpec", "WorkflowDefinition"),

@@ -14,11 +14,12 @@ from stepfold.errors import (
     InvalidValueError,
     UnknownMissionError,
 )
+from stepfold.frozen import thaw
 from stepfold.messages import brief_repr
 from stepfold.missions.base import Builder
 from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.policy import TIER2_POLICY, Policy, check_workflow
-from stepfold.values import Params, freeze_params, thaw
+from stepfold.values import Params, freeze_params
 from stepfold.workflow import WorkflowDefinition
 
 __all__ = ["MissionSpec", "build_workflow", "lookup_builder", "stamp_mission"]

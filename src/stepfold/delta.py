@@ -8,8 +8,9 @@ import attrs
 from pyrsistent import PMap, pmap
 
 from stepfold.errors import InvalidValueError
+from stepfold.frozen import thaw
 from stepfold.messages import brief_repr
-from stepfold.values import Value, freeze, thaw
+from stepfold.values import Value, freeze
 
 __all__ = ["StateDelta"]
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import attrs
 
 from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidInputError, InvalidValueError, StepfoldError
+from stepfold.frozen import thaw, values_identical
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
 from stepfold.messages import brief_repr, format_path
 from stepfold.operations import DEFAULT_OPERATIONS
@@ -25,7 +26,7 @@ from stepfold.policy import TIER2_POLICY, Policy, check_workflow, step_operation
 from stepfold.receipt import Receipt, input_digest
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
-from stepfold.values import Params, Value, freeze, freeze_map, thaw, values_identical
+from stepfold.values import Params, Value, freeze, freeze_map
 from stepfold.workflow import HUMAN, ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = [

@@ -8,9 +8,10 @@ import attrs
 
 from stepfold.errors import InvalidDocumentError, InvalidValueError
 from stepfold.fields import read_record
+from stepfold.frozen import thaw
 from stepfold.messages import brief_repr
 from stepfold.state import State, to_state
-from stepfold.values import Params, freeze_map, freeze_params, thaw
+from stepfold.values import Params, freeze_map, freeze_params
 
 __all__ = ["MissionCall", "CALL_KEYS"]
 

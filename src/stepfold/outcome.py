@@ -20,8 +20,9 @@ import attrs
 from pyrsistent import PMap
 
 from stepfold.errors import InvalidValueError
+from stepfold.frozen import thaw
 from stepfold.messages import brief_repr
-from stepfold.values import Params, Value, freeze, freeze_map, thaw
+from stepfold.values import Params, Value, freeze, freeze_map
 
 __all__ = ["EffectOutcome", "ok_outcome", "failed_outcome", "read_outcome", "OUTCOME_SHAPES"]
 

@@ -22,6 +22,7 @@ from stepfold.fields import (
     read_text,
     read_value,
 )
+from stepfold.frozen import values_identical
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
 from stepfold.messages import brief_repr
 from stepfold.outcome import read_outcome
@@ -29,7 +30,6 @@ from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.receipt import RECEIPT_FORMAT, Receipt, ReceiptLink
 from stepfold.result import FORMAT_2_KEYS, RESULT_FORMAT, RESULT_FORMAT_1, STATUSES, OrchestrationResult
 from stepfold.state import State, StateDelta
-from stepfold.values import values_identical
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = ["read_result", "read_workflow", "read_step", "document_format"]

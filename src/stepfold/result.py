@@ -13,12 +13,12 @@ from collections.abc import Mapping
 import attrs
 
 from stepfold.errors import InvalidValueError
+from stepfold.frozen import thaw
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage
 from stepfold.messages import brief_repr
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.receipt import Receipt
 from stepfold.state import State, state_delta
-from stepfold.values import thaw
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = [

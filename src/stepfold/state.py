@@ -7,20 +7,19 @@ changes k entries costs O(k * entry size), whatever the size of the state.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import Final, Union
 
 import attrs
 from pyrsistent import PMap, pmap
 
 from stepfold.collector import untrack_map
+from stepfold.content import MISSING, collector_paused, frozen_entries, get_entry
 from stepfold.delta import StateDelta
 from stepfold.errors import InvalidValueError
+from stepfold.frozen import thaw, values_identical
 from stepfold.lthash import (
     ELEMENT_BYTES,
-    accumulate,
     accumulator_digest,
     digest_of,
     entry_element,
@@ -29,7 +28,7 @@ from stepfold.lthash import (
     plain_entry_element,
 )
 from stepfold.messages import brief_repr
-from stepfold.values import Value, freeze, freeze_entry, freeze_key, thaw, values_identical
+from stepfold.values import Value, freeze, freeze_entry
 
 __all__ = [
     "State",
@@ -48,56 +47,6 @@ caller's data) and one 2 KiB LtHash element hashed when it is written; at the
 bound a state takes ~2 GB and minutes to build, so a state this large is a
 runaway loop or the wrong tool, never a workflow's real state. Checked in O(1).
 """
-
-_MISSING: Final = object()
-
-
-def _get_by_buckets(data: PMap[str, Value], key: str) -> object:
-    buckets = data._buckets  # type: ignore[attr-defined]
-    bucket = buckets[hash(key) % len(buckets)]
-    if bucket:
-        for known, value in bucket:
-            if known == key:
-                return value
-    return _MISSING
-
-
-def _get_by_mapping(data: PMap[str, Value], key: str) -> object:
-    return data.get(key, _MISSING)
-
-
-def _lookup() -> Callable[[PMap[str, Value], str], object]:
-    """`data[key]` or `_MISSING`: read from the map's buckets (`Mapping.get` raises and catches a KeyError for every
-    absent key), when this pyrsistent keeps its entries as stepfold expects; through `get` otherwise."""
-    probe: PMap[str, Value] = pmap({"a": 1, "b": 2})
-    try:
-        if _get_by_buckets(probe, "a") == 1 and _get_by_buckets(probe, "z") is _MISSING:
-            return _get_by_buckets
-    except (AttributeError, TypeError, ValueError):
-        pass
-    return _get_by_mapping
-
-
-_get = _lookup()
-
-
-@contextmanager
-def _collector_paused(size: int) -> Iterator[None]:
-    """Pause the cyclic garbage collector while building a large state.
-
-    Frozen values cannot form cycles, and building 100k entries allocates
-    ~400k containers, each allocation burst triggering a collection that
-    rescans every live object; pausing it halves the build time. The
-    collector's previous setting is restored on exit, whatever happens.
-    """
-    if size < 1024 or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _pairs(entries: object, path: str) -> dict[str, object]:
@@ -122,28 +71,6 @@ def _too_many(path: str, count: int) -> InvalidValueError:
 
 def _not_a_key(path: str, key: object) -> InvalidValueError:
     return InvalidValueError(f"{path}: keys must be strings, got {type(key).__name__} {brief_repr(key)}")
-
-
-def _frozen_entries(source: Mapping[str, object], path: str) -> tuple[PMap[str, Value], int]:
-    """`source` frozen, and its accumulator: each entry frozen and hashed in one pass, its encoding written by the C
-    JSON encoder when the entry is plain data (what `freeze(source)` and hashing every frozen entry would give).
-    Each element is added as it is made: a state of n entries never holds n elements (2 KiB each) at once."""
-    frozen: dict[str, Value] = {}
-    kept = [type(source) is PMap]  # a PMap whose every value is already frozen is kept as it is
-
-    def elements() -> Iterator[int]:
-        for key, value in source.items():
-            name = freeze_key(path, key)
-            item, plain = freeze_entry(path, name, value, within=source)
-            kept[0] = kept[0] and item is value
-            frozen[name] = item
-            yield plain_entry_element(name, value) if plain else entry_element(name, item)
-
-    acc = accumulate(elements())
-    if len(frozen) != len(source):  # two keys froze to one name (a str subclass beside its str): hash what is kept
-        acc = accumulate(entry_element(name, item) for name, item in frozen.items())
-    data: PMap[str, Value] = source if kept[0] else pmap(frozen)  # type: ignore[assignment]
-    return data, acc
 
 
 def _check_key(key: object) -> str:
@@ -205,8 +132,8 @@ class State(Mapping[str, Value]):
             for key in source:
                 if not isinstance(key, str):
                     raise _not_a_key(path, key)
-            with _collector_paused(len(source)):
-                data, acc = _frozen_entries(source, path)
+            with collector_paused(len(source)):
+                data, acc = frozen_entries(source, path)
         untrack_map(data)
         hashed = source._hashed if isinstance(source, State) else True
         self.__attrs_init__(data, acc, digest_of(acc), object(), None, hashed)
@@ -221,7 +148,7 @@ class State(Mapping[str, Value]):
         """
         if not isinstance(entries, Mapping) or len(accumulator) != ELEMENT_BYTES:
             raise InvalidValueError(f"{path}: expected a mapping and a {ELEMENT_BYTES}-byte accumulator")
-        with _collector_paused(len(entries)):
+        with collector_paused(len(entries)):
             frozen = freeze(entries, path=path)
         assert isinstance(frozen, PMap)
         acc = int.from_bytes(accumulator, "little")
@@ -312,13 +239,13 @@ class State(Mapping[str, Value]):
         """A new state with `key` bound to `freeze(value)`; O(log n + size of the old and new entry)."""
         key = _check_key(key)
         frozen, plain = freeze_entry("state", key, value)
-        old = _get(self._data, key)
+        old = get_entry(self._data, key)
         if old is frozen:
             return self
-        if old is _MISSING and len(self._data) >= MAX_STATE_ENTRIES:
+        if old is MISSING and len(self._data) >= MAX_STATE_ENTRIES:
             raise _too_many("state", len(self._data) + 1)
         acc = lane_add(self._acc, plain_entry_element(key, value) if plain else entry_element(key, frozen))
-        if old is not _MISSING:
+        if old is not MISSING:
             acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
         return State._derived(self, self._data.set(key, frozen), acc, (key, self._touched))
 
@@ -326,8 +253,8 @@ class State(Mapping[str, Value]):
         """A new state without `key`; removing an absent key returns this state unchanged; a non-string key is refused."""
         if type(key) is not str:
             key = _check_key(key)
-        old = _get(self._data, key)
-        if old is _MISSING:
+        old = get_entry(self._data, key)
+        if old is MISSING:
             return self
         acc = lane_sub(self._acc, entry_element(key, old))  # type: ignore[arg-type]
         return State._derived(self, self._data.remove(key), acc, (key, self._touched))
@@ -343,13 +270,13 @@ class State(Mapping[str, Value]):
         for key, value in entries.items():
             key = _check_key(key)
             frozen, plain = freeze_entry("state", key, value)
-            old = _get(data, key)
+            old = get_entry(data, key)
             if old is frozen:
                 continue
-            if old is _MISSING and len(evolver) >= MAX_STATE_ENTRIES:
+            if old is MISSING and len(evolver) >= MAX_STATE_ENTRIES:
                 raise _too_many("state", len(evolver) + 1)
             acc = lane_add(acc, plain_entry_element(key, value) if plain else entry_element(key, frozen))
-            if old is not _MISSING:
+            if old is not MISSING:
                 acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
             evolver[key] = frozen
             touched = (key, touched)
@@ -416,12 +343,12 @@ def state_delta(before: State, after: State) -> StateDelta:
     written: dict[str, Value] = {}
     removed: list[str] = []
     for key in candidates:
-        was = old.get(key, _MISSING)
-        now = new.get(key, _MISSING)
+        was = old.get(key, MISSING)
+        now = new.get(key, MISSING)
         if was is now:
             continue
-        if now is _MISSING:
+        if now is MISSING:
             removed.append(key)
-        elif was is _MISSING or not values_identical(was, now):
+        elif was is MISSING or not values_identical(was, now):
             written[key] = now  # type: ignore[assignment]
     return StateDelta(pmap(written), removed)

@@ -1,22 +1,38 @@
-"""The value domain (I-JSON, RFC 7493): `freeze`, `thaw` and equality.
+"""The value domain (I-JSON, RFC 7493): `freeze`, the one way in, and what its walk checks.
 
 A value is `None`, `bool`, an `int` with |n| <= 2**53 - 1, a finite `float`, a
 `str` of valid Unicode, a `PVector` of values or a `PMap` with `str` keys.
 Every value has exactly one canonical encoding (`stepfold.canonical`), and
-two values are equal (`values_equal`) exactly when their encodings are.
+two values are equal (`frozen.values_equal`) exactly when their encodings are;
+`stepfold.frozen` thaws and compares frozen values.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from pyrsistent import PMap, PVector, pmap, pvector
 
 from stepfold.collector import UNTRACK_FROM, untrack, untrack_map
 from stepfold.errors import InvalidValueError
 from stepfold.messages import brief_repr, describe_int, format_path
+
+if TYPE_CHECKING:  # re-exported for callers that import them from here, as before `stepfold.frozen`
+    from stepfold.frozen import thaw, values_equal, values_identical
+
+_FROM_FROZEN = ("thaw", "values_equal", "values_identical")
+
+
+def __getattr__(name: str) -> object:
+    """`thaw`, `values_equal` and `values_identical`, from `stepfold.frozen` on first use (it imports this module)."""
+    if name in _FROM_FROZEN:
+        import stepfold.frozen
+
+        return getattr(stepfold.frozen, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Value",
@@ -301,106 +317,3 @@ def entries(mapping: Mapping[str, Value]) -> list[tuple[str, Value]]:
 def too_deep() -> InvalidValueError:
     """The error a walker raises for data nested deeper than `WALK_DEPTH`."""
     return InvalidValueError(f"value: nesting is deeper than {WALK_DEPTH} levels (MAX_DEPTH is {MAX_DEPTH})")
-
-
-def thaw(value: object) -> object:
-    """Turn a frozen value back into plain `dict`/`list` data, keys in sorted order.
-
-    The result is a fresh structure the caller may mutate; scalars are returned as is.
-    Data nested deeper than `MAX_DEPTH`, or a mapping whose keys cannot be sorted,
-    raises `InvalidValueError`.
-    """
-    return _thaw(value, 0)
-
-
-def _thaw(value: object, depth: int) -> object:
-    if isinstance(value, Mapping):
-        if depth >= WALK_DEPTH:
-            raise too_deep()
-        try:
-            keys = sorted(value)
-        except TypeError:
-            raise InvalidValueError(
-                f"value: mapping keys must be strings, got {brief_repr(list(value))[:80]}"
-            ) from None
-        depth += 1
-        return {key: _thaw(value[key], depth) for key in keys}
-    if isinstance(value, (PVector, list, tuple)):
-        if depth >= WALK_DEPTH:
-            raise too_deep()
-        depth += 1
-        return [_thaw(item, depth) for item in value]
-    return value
-
-
-def values_equal(a: object, b: object) -> bool:
-    """Equality as the canonical encoding sees it: `True != 1` but `1 == 1.0`.
-
-    Containers nested deeper than `MAX_DEPTH` raise `InvalidValueError`.
-    """
-    return _values_equal(a, b, 0)
-
-
-def _values_equal(a: object, b: object, depth: int) -> bool:
-    if a is b:
-        return True
-    ta, tb = type(a), type(b)
-    if ta is bool or tb is bool:
-        return ta is tb and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, str) or isinstance(b, str):
-        return isinstance(a, str) and isinstance(b, str) and a == b
-    if a is None or b is None:
-        return False
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        if len(a) != len(b):
-            return False
-        if depth >= WALK_DEPTH:
-            raise too_deep()
-        depth += 1
-        for key in a:
-            if key not in b or not _values_equal(a[key], b[key], depth):
-                return False
-        return True
-    seq = (PVector, list, tuple)
-    if isinstance(a, seq) and isinstance(b, seq):
-        if len(a) != len(b):
-            return False
-        if depth >= WALK_DEPTH:
-            raise too_deep()
-        depth += 1
-        return all(_values_equal(x, y, depth) for x, y in zip(a, b))
-    return False
-
-
-def values_identical(a: object, b: object) -> bool:
-    """Stricter than `values_equal`: also the same Python types throughout (`1` is not `1.0`).
-
-    Containers nested deeper than `MAX_DEPTH` raise `InvalidValueError`.
-    """
-    return _values_identical(a, b, 0)
-
-
-def _values_identical(a: object, b: object, depth: int) -> bool:
-    if a is b:
-        return True
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, Mapping):
-        assert isinstance(b, Mapping)
-        if len(a) != len(b):
-            return False
-        if depth >= WALK_DEPTH:
-            raise too_deep()
-        depth += 1
-        return all(key in b and _values_identical(a[key], b[key], depth) for key in a)
-    if isinstance(a, (PVector, list, tuple)):
-        assert isinstance(b, (PVector, list, tuple))
-        if len(a) != len(b):
-            return False
-        if depth >= WALK_DEPTH:
-            raise too_deep()
-        depth += 1
-        return all(_values_identical(x, y, depth) for x, y in zip(a, b))
-    return bool(a == b) and (not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b))  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ from stepfold.errors import (
     StepfoldError,
     UnsupportedDocumentError,
 )
+from stepfold.frozen import values_identical
 from stepfold.lineage import COMPLETED, FAILED
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
@@ -44,7 +45,7 @@ from stepfold.receipt import ReceiptLink, genesis_hash, input_digest, link_hash
 from stepfold.rehash import content_digests
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
-from stepfold.values import Value, values_identical
+from stepfold.values import Value
 from stepfold.verdict import DIVERGED, OK, TAMPERED, UNVERIFIABLE, VERDICTS, Mismatch, Verification
 from stepfold.workflow import StepSpec
 

@@ -11,9 +11,10 @@ from pyrsistent import pmap
 
 from stepfold.canonical import canonical_json, plain_json
 from stepfold.errors import InvalidValueError
+from stepfold.frozen import thaw
 from stepfold.messages import brief_repr
 from stepfold.state import State, to_state
-from stepfold.values import Params, Value, freeze, freeze_map, freeze_map_plain, thaw
+from stepfold.values import Params, Value, freeze, freeze_map, freeze_map_plain
 
 __all__ = ["StepSpec", "WorkflowDefinition", "ExecutionContext", "HUMAN", "RUNTIME"]
 

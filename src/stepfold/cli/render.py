@@ -15,12 +15,13 @@ from typing import TextIO
 
 from pyrsistent import PMap
 
+from stepfold.frozen import thaw, values_identical
 from stepfold.lineage import COMPLETED
 from stepfold.messages import format_path
 from stepfold.outcome import read_outcome
 from stepfold.result import OrchestrationResult
 from stepfold.state import State, state_delta
-from stepfold.values import Value, thaw, values_identical
+from stepfold.values import Value
 
 __all__ = ["for_people", "table", "plural", "short", "abbreviate", "render_result", "render_show", "outcome_text"]
 

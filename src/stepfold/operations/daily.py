@@ -16,10 +16,11 @@ from typing import NamedTuple
 from pyrsistent import PMap, PVector, pvector
 
 from stepfold.errors import InvalidInputError, OperationError
+from stepfold.frozen import thaw
 from stepfold.messages import brief_repr, format_path
 from stepfold.operations.base import argument, describe
 from stepfold.state import State
-from stepfold.values import Value, entries, thaw
+from stepfold.values import Value, entries
 from stepfold.workflow import StepSpec
 
 __all__ = [

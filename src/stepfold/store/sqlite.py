@@ -12,13 +12,13 @@ from typing import Concatenate, ParamSpec, TypeVar
 import attrs
 
 from stepfold.errors import AlreadyResumedError, InvalidDocumentError, RunNotFoundError, StoreError, TamperedRunError
+from stepfold.frozen import thaw
 from stepfold.reader import read_result
 from stepfold.result import OrchestrationResult
 from stepfold.signing import Signature
 from stepfold.state import State
 from stepfold.store.schema import open_database
 from stepfold.store.states import StateTable, pack, unpack
-from stepfold.values import thaw
 from stepfold.verification import verify
 
 __all__ = ["SQLiteStore", "RunSummary", "MIN_PREFIX", "DEFAULT_STORE"]

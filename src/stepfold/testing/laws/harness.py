@@ -8,10 +8,10 @@ import attrs
 import hypothesis
 from hypothesis import HealthCheck, Phase
 
+from stepfold.frozen import values_identical
 from stepfold.messages import format_path
 from stepfold.state import State
 from stepfold.testing.laws.law import Law, LawViolation
-from stepfold.values import values_identical
 
 __all__ = ["Broken", "Failure", "law_settings", "run_hypothesis", "name_of", "as_state", "first_difference"]
 

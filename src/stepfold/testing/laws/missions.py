@@ -21,6 +21,7 @@ from pyrsistent import PMap, pmap
 from stepfold.builder import lookup_builder, stamp_mission
 from stepfold.engine import resume, run_workflow
 from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidInputError, InvalidValueError, StepfoldError
+from stepfold.frozen import thaw, values_identical
 from stepfold.lineage import FAILED, SUSPENDED
 from stepfold.missions.base import Mission
 from stepfold.operations import DEFAULT_OPERATIONS
@@ -53,7 +54,7 @@ from stepfold.testing.laws.law import (
 )
 from stepfold.testing.strategies import states as _states
 from stepfold.testing.strategies import step_inputs
-from stepfold.values import Params, freeze_map, thaw, values_identical
+from stepfold.values import Params, freeze_map
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = ["check_mission", "Inputs"]

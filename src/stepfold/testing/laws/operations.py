@@ -14,6 +14,7 @@ from hypothesis.strategies import SearchStrategy
 from pyrsistent import pmap
 
 from stepfold.errors import InvalidValueError, StepfoldError
+from stepfold.frozen import thaw, values_equal, values_identical
 from stepfold.state import State
 from stepfold.testing.laws.harness import Broken, Failure, as_state, law_settings, name_of, run_hypothesis
 from stepfold.testing.laws.law import (
@@ -25,7 +26,6 @@ from stepfold.testing.laws.law import (
     LawReport,
 )
 from stepfold.testing.strategies import states as _states
-from stepfold.values import thaw, values_equal, values_identical
 from stepfold.workflow import RUNTIME, StepSpec
 
 __all__ = ["check_operation", "Writes"]
