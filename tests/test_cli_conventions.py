@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import stepfold
-from stepfold.cli import main
+from stepfold.cli import EXIT_OUTPUT_ERROR, main
 from tests.helpers import SCRIPT, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,6 +146,47 @@ def test_a_reader_that_went_away_ends_the_command_quietly(store: Path, daily_run
             os.close(writing)
         assert proc.returncode in (0, 141), (command, proc.returncode, proc.stderr)
         assert proc.stderr == "", (command, proc.stderr)
+
+
+# an output that cannot be written ------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_an_output_on_a_full_disk_ends_the_command_with_one_line_and_exit_74(store: Path, daily_run: str) -> None:
+    for command in [*_commands(daily_run), ["batch", "-"]]:
+        with open("/dev/full", "w", encoding="utf-8") as full:
+            proc = subprocess.run(
+                [str(SCRIPT), "--store", str(store), *command],
+                input='{"mission": "echo"}\n',
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+                timeout=60,
+            )
+        assert proc.returncode == EXIT_OUTPUT_ERROR, (command, proc.returncode, proc.stderr)
+        assert proc.stderr == "stepfold: error: cannot write the output: No space left on device (errno 28)\n", (
+            command,
+            proc.stderr,
+        )
+
+
+class _Full(io.StringIO):
+    """A standard output whose every write fails as a full disk does."""
+
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_run_whose_output_cannot_be_written_is_still_saved(store: Path) -> None:
+    err = io.StringIO()
+    code = main(["--store", str(store), "run", "echo", "--params", '{"a": 1}'], out=_Full(), err=err)
+    assert code == EXIT_OUTPUT_ERROR
+    assert err.getvalue() == "stepfold: error: cannot write the output: No space left on device (errno 28)\n"
+    listed = subprocess.run(
+        [str(SCRIPT), "--store", str(store), "runs", "--json"], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert [row["workflow_id"] for row in json.loads(listed.stdout)] == ["echo"]
 
 
 # `-` for every file argument -----------------------------------------------------------------

@@ -23,10 +23,13 @@ from stepfold.cli.render import for_people
 from stepfold.errors import StepfoldError
 from stepfold.plugins import discover_missions
 
-__all__ = ["main", "console", "EXIT_INTERRUPTED", "EXIT_CLOSED_PIPE"]
+__all__ = ["main", "console", "EXIT_INTERRUPTED", "EXIT_CLOSED_PIPE", "EXIT_OUTPUT_ERROR"]
 
 EXIT_CLOSED_PIPE = 141
 """Exit code when our standard output was closed under us (128 + SIGPIPE)."""
+
+EXIT_OUTPUT_ERROR = 74
+"""Exit code when the output cannot be written (a full disk, `/dev/full`, an I/O error): sysexits.h's EX_IOERR."""
 
 
 def _load(target: str) -> None:
@@ -71,9 +74,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except BrokenPipeError:
         _detach(stdout)
         return EXIT_CLOSED_PIPE
+    except OSError as exc:  # the output cannot be written (reading a file, the store: UsageError or StepfoldError)
+        _detach(stdout)
+        with contextlib.suppress(OSError, ValueError):  # standard error may be on the same full disk
+            stderr.write("stepfold: error: " + for_people(_unwritten(exc)) + "\n")
+        return EXIT_OUTPUT_ERROR
     except KeyboardInterrupt:
         stderr.write("stepfold: interrupted\n")
         return EXIT_INTERRUPTED
+
+
+def _unwritten(exc: OSError) -> str:
+    """What an `OSError` that reached the top says, in one line."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = "the output" if exc.filename is None else str(exc.filename)
+    return f"cannot write {where}: {reason} (errno {exc.errno})"
 
 
 def _detach(stream: TextIO) -> None:
@@ -92,4 +107,9 @@ def console() -> NoReturn:
     except BrokenPipeError:
         _detach(sys.stdout)
         code = EXIT_CLOSED_PIPE
+    except OSError as exc:
+        _detach(sys.stdout)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write("stepfold: error: " + for_people(_unwritten(exc)) + "\n")
+        code = EXIT_OUTPUT_ERROR
     sys.exit(code)
