@@ -74,21 +74,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except BrokenPipeError:
         _detach(stdout)
         return EXIT_CLOSED_PIPE
-    except OSError as exc:  # the output cannot be written (reading a file, the store: UsageError or StepfoldError)
-        _detach(stdout)
-        with contextlib.suppress(OSError, ValueError):  # standard error may be on the same full disk
-            stderr.write("stepfold: error: " + for_people(_unwritten(exc)) + "\n")
-        return EXIT_OUTPUT_ERROR
+    except OSError as exc:  # the output's: files and the store are read behind UsageError and StepfoldError
+        return _unwritable(exc, stdout, stderr)
     except KeyboardInterrupt:
         stderr.write("stepfold: interrupted\n")
         return EXIT_INTERRUPTED
 
 
-def _unwritten(exc: OSError) -> str:
-    """What an `OSError` that reached the top says, in one line."""
+def _unwritable(exc: OSError, stdout: TextIO, stderr: TextIO) -> int:
+    """Say in one line that the output cannot be written (standard error may be on the same full disk)."""
+    _detach(stdout)
     reason = exc.strerror or str(exc) or type(exc).__name__
     where = "the output" if exc.filename is None else str(exc.filename)
-    return f"cannot write {where}: {reason} (errno {exc.errno})"
+    with contextlib.suppress(OSError, ValueError):
+        stderr.write("stepfold: error: " + for_people(f"cannot write {where}: {reason} (errno {exc.errno})") + "\n")
+    return EXIT_OUTPUT_ERROR
 
 
 def _detach(stream: TextIO) -> None:
@@ -108,8 +108,5 @@ def console() -> NoReturn:
         _detach(sys.stdout)
         code = EXIT_CLOSED_PIPE
     except OSError as exc:
-        _detach(sys.stdout)
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write("stepfold: error: " + for_people(_unwritten(exc)) + "\n")
-        code = EXIT_OUTPUT_ERROR
+        code = _unwritable(exc, sys.stdout, sys.stderr)
     sys.exit(code)
