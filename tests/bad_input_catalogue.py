@@ -697,6 +697,16 @@ ROWS: list[Row] = [
         ("tests/test_daily_loop.py::test_daily_confirm_refuses_a_malformed_decision",),
     ),
     Row(
+        "daily-confirm-both",
+        "Human inputs",
+        '`daily-confirm-priorities` given `{"approved": false, "priorities": ["t1"]}`',
+        lambda _: run_mission(
+            "daily_loop",
+            ExecutionContext(DAILY_STATE, {"daily-confirm-priorities": {"approved": False, "priorities": ["t1"]}}),
+        ),
+        ("tests/test_daily_loop.py::test_daily_confirm_refuses_a_decision_of_another_shape_naming_what_is_extra",),
+    ),
+    Row(
         "daily-confirm-unknown-task",
         "Human inputs",
         '`daily-confirm-priorities` given `{"priorities": ["zz"]}`',

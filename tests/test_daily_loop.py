@@ -146,6 +146,24 @@ def test_daily_confirm_refuses_a_malformed_decision(decision: object) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("decision", "says"),
+    [
+        ({"approved": False, "priorities": ["a"]}, 'input: give "approved" or "priorities", not both'),
+        ({"approved": True, "priorities": ["a"]}, 'input: give "approved" or "priorities", not both'),
+        ({"approved": True, "note": "ok"}, "input: unexpected keys ['note']"),
+        ({"priorities": ["a"], "comment": 1, "by": "me"}, "input: unexpected keys ['by', 'comment']"),
+    ],
+)
+def test_daily_confirm_refuses_a_decision_of_another_shape_naming_what_is_extra(decision: object, says: str) -> None:
+    # An explicit rejection next to a list must never be recorded as that list confirmed.
+    suspended = daily({"tasks": [task("a", 1)]}, {}, decide=False)
+    with pytest.raises(InvalidInputError) as info:
+        resume(suspended, {CONFIRM: decision})
+    assert says in str(info.value)
+    assert suspended.status == "suspended" and suspended.pending_step_id == CONFIRM
+
+
 def test_daily_log_appends_date_summary_and_confirmed_priorities() -> None:
     state = {"tasks": [task("a", 2), task("b", 1), task("c", 0, done=True)], "log": [{"earlier": True}]}
     final = plain(daily(state, {"date": "2026-03-10"}, {"priorities": ["b"]}))

@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # what mypy and readers see; at run time `__getattr__` import
     from stepfold.batch import BatchError, CallError, run_as_completed, run_call, run_in_order, run_many
     from stepfold.builder import MissionSpec, build_workflow
     from stepfold.canonical import canonical_json, sha256_json
+    from stepfold.effect import Effect, EffectCall, RetryPolicy
+    from stepfold.effects.drive import drive
     from stepfold.engine import Orchestrator, check_run, fork, replay, resume, run_workflow
     from stepfold.errors import (
         AlreadyResumedError,
@@ -90,6 +92,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "stepfold.batch": ("BatchError", "CallError", "run_as_completed", "run_call", "run_in_order", "run_many"),
     "stepfold.builder": ("MissionSpec", "build_workflow"),
     "stepfold.canonical": ("canonical_json", "sha256_json"),
+    "stepfold.effect": ("Effect", "EffectCall", "RetryPolicy"),
+    "stepfold.effects.drive": ("drive",),
     "stepfold.engine": ("Orchestrator", "check_run", "fork", "replay", "resume", "run_workflow"),
     "stepfold.errors": (
         "AlreadyResumedError",
@@ -139,6 +143,8 @@ __all__ = [
     "Builder",
     "CallError",
     "DEFAULT_OPERATIONS",
+    "Effect",
+    "EffectCall",
     "EffectOutcome",
     "EnvelopeViolation",
     "ExecutionContext",
@@ -163,6 +169,7 @@ __all__ = [
     "Policy",
     "Receipt",
     "ReceiptLink",
+    "RetryPolicy",
     "RunNotFoundError",
     "RunSummary",
     "SQLiteStore",
@@ -188,6 +195,7 @@ __all__ = [
     "check_suite",
     "compare_golden",
     "discover_missions",
+    "drive",
     "failed_outcome",
     "fork",
     "freeze",

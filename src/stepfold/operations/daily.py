@@ -141,14 +141,19 @@ def confirm_priorities(state: State, step: StepSpec) -> State:
 
     `{"approved": true}` keeps `priorities`; `{"priorities": [ids]}` replaces
     them (every id must be an open task, and appear once); `{"approved":
-    false}` confirms none. Any other input is refused with `InvalidInputError`
-    naming what is wrong, so the run waits for a readable one.
+    false}` confirms none. Any other input (both keys, or a key besides the one)
+    is refused with `InvalidInputError` naming what is wrong, so the run waits
+    for a readable one.
     """
     decision = argument(step, "input")
-    if not isinstance(decision, PMap) or not ({"approved", "priorities"} & set(decision)):
-        raise InvalidInputError(
-            f'input must be {{"approved": true|false}} or {{"priorities": [task ids]}}, got {describe(decision)}'
-        )
+    if not isinstance(decision, PMap) or len(decision) != 1 or not ({"approved", "priorities"} & set(decision)):
+        shape = '{"approved": true|false} or {"priorities": [task ids]}'
+        if isinstance(decision, PMap) and {"approved", "priorities"} <= set(decision):
+            raise InvalidInputError(f'input: give "approved" or "priorities", not both: input must be {shape}')
+        if isinstance(decision, PMap) and {"approved", "priorities"} & set(decision):
+            extra = sorted(set(decision) - {"approved", "priorities"})
+            raise InvalidInputError(f"input: unexpected keys {brief_repr(extra)}: input must be {shape}")
+        raise InvalidInputError(f"input must be {shape}, got {describe(decision)}")
     if "priorities" in decision:
         chosen = decision["priorities"]
         if not isinstance(chosen, PVector):
