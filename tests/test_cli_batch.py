@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from stepfold.cli.batch import MAX_WORKERS
 from tests.helpers import SCRIPT, Proc, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,7 +136,7 @@ def test_exit_code_is_0_all_completed_1_any_failed_or_bad_3_some_suspended(
     ("args", "message"),
     [
         (["batch", "missing.jsonl"], "missing.jsonl: cannot read 'missing.jsonl': No such file or directory"),
-        (["batch", "calls.jsonl", "--workers", "0"], "--workers: expected at least 1, got 0"),
+        (["batch", "calls.jsonl", "--workers", "0"], "--workers: expected 1 to 64 processes, got 0"),
         (["batch"], "the following arguments are required: FILE.jsonl"),
     ],
 )
@@ -355,3 +356,19 @@ def test_a_call_with_effects_has_them_performed_here_unless_no_effects(tmp_path:
     assert held.returncode == 3
     assert held.stdout.splitlines()[1].split()[:3] == ["1", "run_tests", "suspended"]
     assert "waiting for tests-discover" in held.stdout
+
+
+@pytest.mark.parametrize("workers", ["0", "65", "100000000"])
+def test_batch_refuses_a_number_of_workers_outside_one_to_max(tmp_path: Path, workers: str) -> None:
+    calls = tmp_path / "calls.jsonl"
+    calls.write_text('{"mission": "echo"}\n', encoding="utf-8")
+    proc = subprocess.run(
+        [str(SCRIPT), "--store", str(tmp_path / "s.db"), "batch", str(calls), "--workers", workers],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == f"stepfold: error: --workers: expected 1 to {MAX_WORKERS} processes, got {workers}\n"
+    assert not (tmp_path / "s.db").exists()

@@ -164,6 +164,12 @@ def test_daily_confirm_refuses_a_decision_of_another_shape_naming_what_is_extra(
     assert suspended.status == "suspended" and suspended.pending_step_id == CONFIRM
 
 
+def test_daily_summary_on_the_first_day_there_is_counts_no_journal_entry() -> None:
+    journal = [{"date": "0001-01-01", "text": "today"}, {"date": "", "text": "undated"}]
+    state = plain(daily({"tasks": [task("a", 1)], "journal": journal}, {"date": "0001-01-01"}, {"approved": True}))
+    assert state["summary"] == {"done": 0, "open": 1, "journal_entries": 0}
+
+
 def test_daily_log_appends_date_summary_and_confirmed_priorities() -> None:
     state = {"tasks": [task("a", 2), task("b", 1), task("c", 0, done=True)], "log": [{"earlier": True}]}
     final = plain(daily(state, {"date": "2026-03-10"}, {"priorities": ["b"]}))

@@ -39,6 +39,9 @@ from stepfold.store import SQLiteStore
 
 __all__ = ["command_batch", "Progress", "MAX_LINE_BYTES", "COLUMNS"]
 
+MAX_WORKERS = 64
+"""The most worker processes `--workers` starts (each is a Python process of ~100 MB: more is a mistake, not a plan)."""
+
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """The longest line `stepfold batch` reads (64 MiB): a call with a state of tens of megabytes fits; anything longer is refused."""
 
@@ -228,8 +231,8 @@ def _open_input(argument: str) -> tuple[BinaryIO, int | None]:
 
 def command_batch(args: argparse.Namespace, out: TextIO) -> int:
     """Run one mission call per line of a JSONL file, saving every result as it completes; print a row per line."""
-    if args.workers < 1:
-        raise UsageError(f"--workers: expected at least 1, got {args.workers}")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise UsageError(f"--workers: expected 1 to {MAX_WORKERS} processes, got {args.workers}")
     stream, size = _open_input(args.file)
     source = _Input(stream, "standard input" if args.file == STDIN else args.file)
     progress = Progress(size, sys.stderr)

@@ -74,7 +74,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except BrokenPipeError:
         _detach(stdout)
         return EXIT_CLOSED_PIPE
-    except OSError as exc:  # the output's: files and the store are read behind UsageError and StepfoldError
+    except OSError as exc:  # with no file named, the output's: files and the store are read behind UsageError
+        if exc.filename is not None:  # a file the command opened, e.g. an unreadable store
+            stderr.write("stepfold: error: " + for_people(f"{exc.filename}: {exc.strerror or exc}") + "\n")
+            return EXIT_USAGE
         return _unwritable(exc, stdout, stderr)
     except KeyboardInterrupt:
         stderr.write("stepfold: interrupted\n")
@@ -85,9 +88,8 @@ def _unwritable(exc: OSError, stdout: TextIO, stderr: TextIO) -> int:
     """Say in one line that the output cannot be written (standard error may be on the same full disk)."""
     _detach(stdout)
     reason = exc.strerror or str(exc) or type(exc).__name__
-    where = "the output" if exc.filename is None else str(exc.filename)
     with contextlib.suppress(OSError, ValueError):
-        stderr.write("stepfold: error: " + for_people(f"cannot write {where}: {reason} (errno {exc.errno})") + "\n")
+        stderr.write("stepfold: error: " + for_people(f"cannot write the output: {reason} (errno {exc.errno})") + "\n")
     return EXIT_OUTPUT_ERROR
 
 

@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="run the calls in a pool of N processes (default 1: in this process); effects are performed here",
+        help="run the calls in a pool of N processes, 1 to 64 (default 1: in this process); effects are performed here",
     )
     batch.add_argument(
         "--no-effects", action="store_true", help="perform no effect: a call stops at its first effect step (suspended)"

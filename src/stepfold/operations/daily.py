@@ -110,7 +110,11 @@ def summarise_yesterday(state: State, step: StepSpec) -> State:
     """`summary = {"done", "open", "journal_entries"}`: task counts and journal entries of the day before `date`."""
     date = _optional_date(step)
     tasks = _tasks(state)
-    yesterday = None if date is None else (date - datetime.timedelta(days=1)).isoformat()
+    yesterday: object = None  # no date: every entry counts
+    if date == datetime.date.min:  # 0001-01-01 has no day before it: no entry can be dated then
+        yesterday = object()
+    elif date is not None:
+        yesterday = (date - datetime.timedelta(days=1)).isoformat()
     entries = 0
     for index, entry in enumerate(_list_at(state, "journal")):
         where = format_path("state", ["journal", index])
