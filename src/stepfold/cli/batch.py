@@ -37,7 +37,7 @@ from stepfold.registry import operations_for
 from stepfold.result import WAITING_EFFECT
 from stepfold.store import SQLiteStore
 
-__all__ = ["command_batch", "Progress", "MAX_LINE_BYTES", "COLUMNS"]
+__all__ = ["command_batch", "Progress", "MAX_LINE_BYTES", "MAX_WORKERS", "COLUMNS"]
 
 MAX_WORKERS = 64
 """The most worker processes `--workers` starts (each is a Python process of ~100 MB: more is a mistake, not a plan)."""
