@@ -275,6 +275,19 @@ def test_a_store_of_stepfold_0_1_is_migrated_and_its_runs_still_load_and_verify(
     assert "resumed_from" in [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
 
 
+@pytest.mark.parametrize("column", ["not json", 5])
+def test_a_document_column_edited_to_another_type_is_reported_not_raised(tmp_path: Path, column: object) -> None:
+    path = tmp_path / "runs.db"
+    with SQLiteStore(path) as store:
+        run_id = store.save(run_workflow(_workflow(1), ExecutionContext(initial_state=_state(5))))
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE runs SET document = ?", (column,))
+    connection.commit()
+    connection.close()
+    with SQLiteStore(path) as store, pytest.raises(StoreError, match="stored data is corrupt \\(a (str|int), not"):
+        store.load(run_id)
+
+
 def test_opening_for_reading_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no such store"):
         SQLiteStore(tmp_path / "missing.db", create=False)

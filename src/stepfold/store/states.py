@@ -28,6 +28,8 @@ def pack(value: object) -> bytes:
 
 def unpack(blob: bytes, where: str) -> object:
     """The JSON value `pack` stored; `StoreError` naming `where` when it is corrupt."""
+    if not isinstance(blob, bytes):  # a column edited to TEXT or a number
+        raise StoreError(f"{where}: stored data is corrupt (a {type(blob).__name__}, not the compressed bytes written)")
     try:
         return json.loads(zlib.decompress(blob).decode("utf-8"))
     except (zlib.error, UnicodeDecodeError, ValueError, RecursionError) as exc:
