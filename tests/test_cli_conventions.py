@@ -189,6 +189,16 @@ def test_a_run_whose_output_cannot_be_written_is_still_saved(store: Path) -> Non
     assert [row["workflow_id"] for row in json.loads(listed.stdout)] == ["echo"]
 
 
+def test_a_file_that_cannot_be_opened_is_named_with_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused() -> None:
+        raise PermissionError(13, "Permission denied", "runs.db")
+
+    monkeypatch.setattr(sys.modules["stepfold.cli.main"], "discover_missions", refused)
+    err = io.StringIO()
+    assert main(["missions"], out=io.StringIO(), err=err) == 2
+    assert err.getvalue() == "stepfold: error: runs.db: Permission denied\n"
+
+
 # `-` for every file argument -----------------------------------------------------------------
 
 

@@ -36,6 +36,9 @@ __all__ = [
 DEFAULT_MAX_PRIORITIES = 3
 """How many priorities `daily.prioritise` keeps when the payload does not say."""
 
+_DECISIONS = frozenset({"approved", "priorities"})
+"""The keys of a `daily.confirm` decision: exactly one of them."""
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
@@ -150,14 +153,16 @@ def confirm_priorities(state: State, step: StepSpec) -> State:
     for a readable one.
     """
     decision = argument(step, "input")
-    if not isinstance(decision, PMap) or len(decision) != 1 or not ({"approved", "priorities"} & set(decision)):
-        shape = '{"approved": true|false} or {"priorities": [task ids]}'
-        if isinstance(decision, PMap) and {"approved", "priorities"} <= set(decision):
-            raise InvalidInputError(f'input: give "approved" or "priorities", not both: input must be {shape}')
-        if isinstance(decision, PMap) and {"approved", "priorities"} & set(decision):
-            extra = sorted(set(decision) - {"approved", "priorities"})
-            raise InvalidInputError(f"input: unexpected keys {brief_repr(extra)}: input must be {shape}")
+    keys = set(decision) if isinstance(decision, PMap) else set()
+    shape = '{"approved": true|false} or {"priorities": [task ids]}'
+    if not isinstance(decision, PMap) or not keys & _DECISIONS:
         raise InvalidInputError(f"input must be {shape}, got {describe(decision)}")
+    if keys >= _DECISIONS:
+        raise InvalidInputError(f'input: give "approved" or "priorities", not both: input must be {shape}')
+    if keys - _DECISIONS:
+        raise InvalidInputError(
+            f"input: unexpected keys {brief_repr(sorted(keys - _DECISIONS))}: input must be {shape}"
+        )
     if "priorities" in decision:
         chosen = decision["priorities"]
         if not isinstance(chosen, PVector):
