@@ -235,6 +235,37 @@ def test_verify_all_lists_each_run_that_is_not_ok(tmp_path: Path) -> None:
     assert f"TAMPERED  {'0' * 64}: " in proc.stdout and "is not the run its id names" in proc.stdout
 
 
+def test_verify_all_lists_a_row_it_cannot_read_back_as_tampered_and_checks_the_rest(tmp_path: Path) -> None:
+    """A damaged row (its document not the bytes written, an index column edited) is one TAMPERED line, not the end."""
+    ids = [
+        json.loads(cli(tmp_path, "run", "echo", "--params", json.dumps({"n": n}), "--json").stdout)["run_id"]
+        for n in range(4)
+    ]
+    connection = sqlite3.connect(tmp_path / "stepfold.db")
+    connection.execute("UPDATE runs SET document = 'not compressed' WHERE run_id = ?", (ids[0],))
+    connection.execute("UPDATE runs SET steps = 'many' WHERE run_id = ?", (ids[1],))
+    connection.execute("UPDATE runs SET status = 'failed' WHERE run_id = ?", (ids[2],))
+    connection.commit()
+    connection.close()
+    proc = cli(tmp_path, "verify", "--all")
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1, proc.stderr
+    assert lines[-1] == "4 runs replayed with the code installed now: 1 ok, 3 tampered"
+    assert [line.split("  ")[1].split(":")[0] for line in lines[:-1]] == ids[:3]
+    assert "stored data is corrupt" in lines[0]
+    assert "index disagrees with its record: steps 'many' where the record gives 1" in lines[1]
+    assert "index disagrees with its record: status 'failed' where the record gives 'completed'" in lines[2]
+    assert cli(tmp_path, "verify", ids[2]).returncode == 1  # one run, the same verdict
+    listed = cli(tmp_path, "runs")
+    assert listed.returncode == 2
+    assert listed.stderr == (
+        f"stepfold: error: stepfold.db: run {ids[1][:12]}'s index is corrupt (steps 'many', status "
+        "'completed'): stepfold verify --all says which runs are damaged\n"
+    )
+    proc = cli(tmp_path, "verify", "--all", "--no-replay")
+    assert proc.stdout.splitlines()[-1] == "4 runs checked without replay (chain and record): 1 ok, 3 tampered"
+
+
 def test_json_answers_carry_the_run_id(tmp_path: Path) -> None:
     store = tmp_path / "runs.db"
     suspended = daily(store)

@@ -332,7 +332,7 @@ def test_an_endless_line_is_refused_with_one_line_and_exit_2(tmp_path: Path) -> 
     assert done.returncode == 2
     assert (
         done.stderr
-        == "batch: standard input line 2 is longer than 64 MiB (one call per line; nothing after it was read)\n"
+        == "stepfold: error: batch: standard input line 2 is longer than 64 MiB (one call per line; nothing after it was read)\n"
     )
     assert done.stdout.splitlines()[-1].startswith("1 call: 1 completed")  # what came before it ran and was saved
     assert len(stepfold(tmp_path, "runs").stdout.splitlines()) == 2
@@ -342,7 +342,8 @@ def test_a_file_that_is_one_endless_line_is_refused(tmp_path: Path) -> None:
     done = stepfold(tmp_path, "batch", "/dev/zero")
     assert done.returncode == 2
     assert (
-        done.stderr == "batch: /dev/zero line 1 is longer than 64 MiB (one call per line; nothing after it was read)\n"
+        done.stderr
+        == "stepfold: error: batch: /dev/zero line 1 is longer than 64 MiB (one call per line; nothing after it was read)\n"
     )
 
 

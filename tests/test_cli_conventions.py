@@ -227,6 +227,30 @@ def test_batch_reads_its_calls_from_standard_input(store: Path) -> None:
     assert len(json.loads(listed)) == 2
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_input_is_refused_with_one_line_and_exit_2(store: Path, daily_run: str) -> None:
+    """`/dev/zero` as a file or standard input: refused after `MAX_INPUT_BYTES`, never read into all memory."""
+    zero = "/dev/zero"
+    cases = {
+        ("verify", "-"): "standard input",
+        ("run", "echo", "--no-store", "--state", "-"): "standard input",
+        ("verify", daily_run, "--key", zero): repr(zero),
+        ("run", "echo", "--sign", zero): repr(zero),
+    }
+    for command, named in cases.items():
+        with open(zero, "rb") as endless:
+            proc = subprocess.run(
+                [str(SCRIPT), "--store", str(store), *command],
+                stdin=endless,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+            )
+        assert proc.returncode == 2, (command, proc.returncode, proc.stderr)
+        assert f"{named} is longer than 64 MiB, the most stepfold reads from one input" in one_error_line(proc.stderr)
+
+
 # --version, a global --store, --json with the run id, exit codes in --help -------------------------
 
 
@@ -351,6 +375,32 @@ def test_steps_are_numbered_from_one_by_run_show_and_verify(tmp_path: Path, stor
     assert "replay diverges at step 2 ('second')" in verified
     _, answer, _ = stepfold_in_process("--load", changed, "--store", store, "verify", run_id, "--json")
     assert json.loads(answer)["first_mismatch"] == {"index": 1, "step": 2, "step_id": "second"}
+
+
+# output in a locale that cannot spell it -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_output_is_utf8_whatever_the_locale(tmp_path: Path, encoding: str) -> None:
+    """Non-ASCII data through a standard output the locale would make ASCII or Latin-1: the same UTF-8 bytes."""
+    state = json.dumps({"clé": "ü✓ 東京"})
+    outputs = []
+    for environment in ({**os.environ, "PYTHONIOENCODING": "utf-8"}, {**os.environ, "PYTHONIOENCODING": encoding}):
+        folder = tmp_path / environment["PYTHONIOENCODING"]
+        folder.mkdir()
+        ran = run_cli(
+            folder, "run", "echo", "--params", '{"payload_key": "clé"}', "--state", state, "--json", env=environment
+        )
+        assert ran.returncode == 0, ran.stderr
+        run_id = json.loads(ran.stdout)["run_id"]
+        shown = [
+            run_cli(folder, *command, env=environment)
+            for command in (["export", run_id], ["show", run_id, "--json"], ["show", run_id])
+        ]
+        assert [proc.returncode for proc in shown] == [0, 0, 0], [proc.stderr for proc in shown]
+        assert json.loads(shown[0].stdout)["final_state"] == {"clé": "ü✓ 東京", "echo": "ü✓ 東京"}
+        outputs.append([ran.stdout, *(proc.stdout for proc in shown)])
+    assert outputs[0] == outputs[1]
 
 
 # files with a byte-order mark ------------------------------------------------------------------------------

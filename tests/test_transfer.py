@@ -85,6 +85,21 @@ def test_a_changed_step_is_refused() -> None:
         unpack(_edited(packed, 3, forged), result.context, result.policy)
 
 
+def test_a_status_or_message_its_steps_contradict_is_refused() -> None:
+    """The status and error message cross too, unbound by the head: held to what the steps give, as a document's are."""
+    done = _daily()
+    failing = WorkflowDefinition(id="f", steps=[StepSpec("a", "runtime", {"operation": "fail", "reason": "no"})])
+    failed = run_workflow(failing)
+    for result, index, value, message in [
+        (done, 1, "suspended", "result.status: 'suspended' disagrees with the lineage, which gives 'completed'"),
+        (done, 2, "step 'count' failed", "result.error_message: \"step 'count' failed\" on a completed run"),
+        (failed, 2, None, "result.error_message: None is not what step 'a' failed with"),
+    ]:
+        with pytest.raises(TransferError, match="does not read back") as caught:
+            unpack(_edited(_across(result), index, value), result.context, result.policy)
+        assert message in str(caught.value)
+
+
 def test_a_result_from_another_initial_state_or_policy_is_refused() -> None:
     result = _daily()
     packed = _across(result)

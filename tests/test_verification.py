@@ -510,16 +510,39 @@ def test_a_record_that_runs_further_than_the_replay_names_the_first_extra_step()
 def test_a_replay_ending_otherwise_than_the_record_says_so() -> None:
     workflow = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "fail", "reason": "no"})])
     document = run_workflow(workflow).to_dict()
-    document["error_message"] = "other"
+    document["error_message"] = "step 'a' (operation 'fail') failed: OperationError: other"
+    assert verify(document, replay=False).ok  # the reason is the operation's own: only replay can check it
     verdict = verify(document)
-    assert (verdict.ok, verdict.checked_steps, verdict.first_mismatch) == (False, 1, None)
+    assert (verdict.ok, verdict.verdict, verdict.checked_steps, verdict.first_mismatch) == (False, "diverged", 1, None)
     assert verdict.reason == (
-        "replay ends 'failed' (step 'a' (operation 'fail') failed: OperationError: no) where the record says 'failed' (other)"
+        "replay ends 'failed' (step 'a' (operation 'fail') failed: OperationError: no) where the record says "
+        "'failed' (step 'a' (operation 'fail') failed: OperationError: other)"
     )
     assert (
         verdict.replayed is not None
         and verdict.replayed.error_message == "step 'a' (operation 'fail') failed: OperationError: no"
     )
+
+
+@pytest.mark.parametrize("replay", [False, True])
+def test_an_error_message_the_record_contradicts_is_tampered(replay: bool) -> None:
+    """What the record binds of a failure (its step, its operation; an effect's whole outcome) is checked without replay."""
+    failing = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "fail", "reason": "no"})])
+    completing = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "noop"})])
+    edits = [
+        (run_workflow(failing).to_dict(), "disk full", "'disk full' is not what step 'a' failed with (it begins "),
+        (run_workflow(failing).to_dict(), None, "None is not what step 'a' failed with"),
+        (
+            run_workflow(completing).to_dict(),
+            "step 'a' failed",
+            "\"step 'a' failed\" on a completed run, which has none",
+        ),
+    ]
+    for document, message, reason in edits:
+        document["error_message"] = message
+        verdict = verify(document, replay=replay)
+        assert verdict.verdict == "tampered", (message, verdict)
+        assert f"result.error_message: {reason}" in verdict.reason, verdict.reason
 
 
 def test_an_executed_step_must_be_the_workflows_step() -> None:
@@ -799,11 +822,12 @@ def test_chain_only_needs_no_operations(result: OrchestrationResult, data: st.Da
     assert verdict.verdict == "tampered", f"{kind} at {path}: {verdict.verdict}: {verdict.reason}"
 
 
-def test_an_edited_error_message_is_seen_only_by_a_replay() -> None:
-    """The receipt does not bind `error_message` (documented): without the code an edit of it passes."""
+def test_an_edited_failure_reason_is_seen_only_by_a_replay() -> None:
+    """The receipt does not bind an operation's reason for failing (documented): without the code an edit of it
+    passes, as long as the message still names the step and operation the record binds."""
     workflow = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "fail", "reason": "no"})])
     document = run_workflow(workflow).to_dict()
-    document["error_message"] = "step 'a' failed: all is well"
+    document["error_message"] = "step 'a' (operation 'fail') failed: all is well"
     assert verify(document, replay=False).verdict == "ok"
     assert verify(document).verdict == "diverged"
 
@@ -1222,7 +1246,7 @@ def test_a_chain_only_verdict_names_the_policy() -> None:
 def test_a_replay_ending_otherwise_names_the_policy() -> None:
     workflow = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "fail", "reason": "no"})])
     document = run_workflow(workflow).to_dict()
-    document["error_message"] = "other"
+    document["error_message"] = "step 'a' (operation 'fail') failed: other"
     verdict = verify(document)
     assert (verdict.verdict, verdict.policy) == ("diverged", TIER2_POLICY)
 

@@ -18,6 +18,7 @@ values    errors      the one error hierarchy
 core      workflow    StepSpec, WorkflowDefinition, ExecutionContext
           policy      Policy, the checks made before anything runs
           outcome     the recorded outcome of an effect
+          failure     the message a failed step gives, as far as the record binds it
           effect      EffectCall, Effect, RetryPolicy, the idempotency key
           operations/ the built-in pure operations
           lineage     every state of a run; receipt: its hash chain

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import attrs
 
 from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidInputError, InvalidValueError, StepfoldError
+from stepfold.failure import effect_failed, operation_failed
 from stepfold.frozen import thaw, values_identical
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
 from stepfold.messages import brief_repr, format_path
@@ -254,7 +255,7 @@ def _fold(
             if step.effect is not None:
                 outcome = read_outcome(given, _outcome_path(step))
                 if not outcome.ok:
-                    message = f"step {step.id!r} (effect {step.effect!r}) {outcome.describe()}"
+                    message = effect_failed(step, outcome)
                     lineage = lineage.append(LineageEntry(executed, given, state, FAILED))
                     receipt = receipt.extend(step.id, step.digest, digest_of_input, state.digest, FAILED)
                     return OrchestrationResult(workflow, context, lineage, receipt, FAILED, message, policy)
@@ -270,7 +271,7 @@ def _fold(
             ) from None
         if not isinstance(after, State):
             reason = after if isinstance(after, str) else f"{type(after).__name__}: {after}"
-            message = f"step {step.id!r} (operation {name!r}) failed: {reason}"
+            message = operation_failed(step, reason)
             lineage = lineage.append(LineageEntry(executed, given, state, FAILED))
             receipt = receipt.extend(step.id, step.digest, digest_of_input, state.digest, FAILED)
             return OrchestrationResult(workflow, context, lineage, receipt, FAILED, message, policy)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from stepfold.errors import InvalidDocumentError, InvalidValueError, UnsupportedDocumentError
+from stepfold.failure import expected_failure
 from stepfold.fields import (
     building,
     read_digest,
@@ -32,7 +33,7 @@ from stepfold.result import FORMAT_2_KEYS, RESULT_FORMAT, RESULT_FORMAT_1, STATU
 from stepfold.state import State, StateDelta
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 
-__all__ = ["read_result", "read_workflow", "read_step", "document_format"]
+__all__ = ["read_result", "read_workflow", "read_step", "document_format", "check_progress"]
 
 _TOP_KEYS_1 = frozenset(
     {
@@ -132,7 +133,7 @@ def read_result(
     if message is not None and not isinstance(message, str):
         raise InvalidDocumentError(f"result.error_message: expected a string or null, got {brief_repr(message)}")
     result = OrchestrationResult(workflow, context, lineage, receipt, str(status), message, ran_under)
-    _check_progress(result)
+    check_progress(result)
     _check_derived(doc, lineage_doc, result, fmt)
     if states is not None:
         final = states[1]
@@ -220,8 +221,10 @@ def _check_delta(state: State, delta: StateDelta, where: str) -> None:
             raise InvalidDocumentError(f"{where}.set: {brief_repr(key)} already has this value; not a change")
 
 
-def _check_progress(result: OrchestrationResult) -> None:
-    """The status is the one the lineage implies, so that every derived field is defined."""
+def check_progress(result: OrchestrationResult) -> None:
+    """The status is the one the lineage implies, so that every derived field is defined, and the error message
+    the one its failed step gives; `InvalidDocumentError` naming the field otherwise (the store's rows and
+    workers' results are held to it too)."""
     ran, planned = len(result.lineage.entries), len(result.workflow.steps)
     if ran > planned:
         raise InvalidDocumentError(f"result.lineage.entries: {ran} entries for a workflow of {planned} steps")
@@ -247,6 +250,27 @@ def _check_progress(result: OrchestrationResult) -> None:
         raise InvalidDocumentError(
             f"result.status: the run waits at step {ran} ({brief_repr(result.workflow.steps[ran].id)}), "
             "but its input is recorded: a run given the input would have taken the step"
+        )
+    _check_error_message(result)
+
+
+def _check_error_message(result: OrchestrationResult) -> None:
+    """A message only when a step failed, and then the one its step and recorded input give (see `failure`)."""
+    message = result.error_message
+    if result.status != FAILED:
+        if message is not None:
+            raise InvalidDocumentError(
+                f"result.error_message: {brief_repr(message)} on a {result.status} run, which has none"
+            )
+        return
+    last = result.lineage.entries[-1]
+    step = result.workflow.steps[len(result.lineage.entries) - 1]
+    expected, whole = building("result.error_message", lambda: expected_failure(step, last.input))
+    if message is None or (message != expected if whole else not message.startswith(expected)):
+        said = "is" if whole else "begins"
+        raise InvalidDocumentError(
+            f"result.error_message: {brief_repr(message)} is not what step "
+            f"{brief_repr(step.id)} failed with (it {said} {brief_repr(expected)})"
         )
 
 

@@ -14,8 +14,9 @@ trusts exactly what the store trusts of a row it wrote: each state's
 accumulator (its LtHash is not recomputed entry by entry). It recomputes
 everything else the receipt binds: every step's digest from its content,
 the workflow digest, every input digest, every state digest from its
-accumulator, every link; and the head it arrives at must be the run id the
-worker reported. A result that does not check raises `TransferError`; the
+accumulator, every link; the head it arrives at must be the run id the
+worker reported, and its status and error message must be the ones its
+steps give (as a document's are, `reader.check_progress`). A result that does not check raises `TransferError`; the
 caller reports it in that call's slot, never returns it. So a result from
 a worker equals, `to_dict()` for `to_dict()`, the result of the same call
 run in the caller, and is no more trusted than a stored run.
@@ -30,6 +31,7 @@ from stepfold.errors import StepfoldError
 from stepfold.lineage import COMPLETED, FAILED, Lineage, LineageEntry
 from stepfold.messages import brief_repr
 from stepfold.policy import Policy
+from stepfold.reader import check_progress
 from stepfold.receipt import Receipt, input_digest
 from stepfold.result import OrchestrationResult
 from stepfold.state import state_delta
@@ -82,6 +84,7 @@ def unpack(packed: object, context: ExecutionContext, policy: Policy) -> Orchest
     try:
         lineage, receipt = _rebuild(workflow, context, policy, entries)
         result = OrchestrationResult(workflow, context, lineage, receipt, status, error_message, policy)
+        check_progress(result)
     except TransferError:
         raise
     except Exception as exc:  # anything malformed is the transfer's failure, named as such

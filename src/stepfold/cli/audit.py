@@ -18,7 +18,7 @@ import attrs
 from stepfold.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_UNVERIFIED, open_store
 from stepfold.cli.jsonio import STDIN, UsageError, read_bytes, read_document
 from stepfold.cli.render import for_people, plural
-from stepfold.errors import InvalidDocumentError, TamperedRunError
+from stepfold.errors import InvalidDocumentError, RunNotFoundError, StoreError
 from stepfold.reader import read_workflow
 from stepfold.registry import operations_for
 from stepfold.result import OrchestrationResult
@@ -111,7 +111,9 @@ def _verify_stored(
 ) -> tuple[Verification, OrchestrationResult | None]:
     try:
         result = store.load(run_id)
-    except TamperedRunError as exc:
+    except RunNotFoundError:
+        raise
+    except StoreError as exc:  # tampered, or its row cannot be read back: either way not the run its id names
         return Verification(TAMPERED, 0, None, str(exc)), None
     verdict = verify(
         result, operations=operations_for(result.workflow), replay=not args.no_replay, expect_head=_expected_head(args)
@@ -156,14 +158,15 @@ def command_verify(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _verify_all(args: argparse.Namespace, out: TextIO) -> int:
-    """Replay every stored run with the code installed now; list each that is not ok."""
+    """Replay every stored run with the code installed now; list each that is not ok (a row that cannot be read
+    back is tampered, and the rest are still checked)."""
     answers = []
     counts: dict[str, int] = {}
     with open_store(args) as store:
-        for summary in store.runs():
-            verdict, _ = _verify_stored(store, summary.run_id, args)
+        for run_id in store.run_ids():
+            verdict, _ = _verify_stored(store, run_id, args)
             counts[verdict.verdict] = counts.get(verdict.verdict, 0) + 1
-            answers.append((summary.run_id, verdict))
+            answers.append((run_id, verdict))
     failing = [(run_id, verdict) for run_id, verdict in answers if not verdict.ok]
     code = max(
         (verdict_exit_code(verdict) for _, verdict in failing), default=EXIT_OK, key=lambda c: (c == EXIT_FAILED, c)
@@ -184,7 +187,8 @@ def _verify_all(args: argparse.Namespace, out: TextIO) -> int:
     for run_id, verdict in failing:
         out.write(_line(run_id, verdict) + "\n")
     shown = ", ".join(f"{counts[name]} {name}" for name in sorted(counts, key=lambda n: (n != OK, n)))
-    out.write(f"{plural(len(answers), 'run')} replayed with the code installed now: {shown or 'none stored'}\n")
+    how = "checked without replay (chain and record)" if args.no_replay else "replayed with the code installed now"
+    out.write(f"{plural(len(answers), 'run')} {how}: {shown or 'none stored'}\n")
     return code
 
 

@@ -26,7 +26,7 @@ from typing import BinaryIO, TextIO
 
 from stepfold.batch import CallError, Outcome, run_in_order
 from stepfold.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SUSPENDED, EXIT_USAGE, open_store
-from stepfold.cli.jsonio import STDIN, UsageError, decode_json
+from stepfold.cli.jsonio import MAX_INPUT_BYTES, STDIN, UsageError, decode_json
 from stepfold.cli.render import for_people, plural, short
 from stepfold.effects import drive, effects_for
 from stepfold.errors import StepfoldError, StoreError
@@ -42,8 +42,8 @@ __all__ = ["command_batch", "Progress", "MAX_LINE_BYTES", "MAX_WORKERS", "COLUMN
 MAX_WORKERS = 64
 """The most worker processes `--workers` starts (each is a Python process of ~100 MB: more is a mistake, not a plan)."""
 
-MAX_LINE_BYTES = 64 * 1024 * 1024
-"""The longest line `stepfold batch` reads (64 MiB): a call with a state of tens of megabytes fits; anything longer is refused."""
+MAX_LINE_BYTES = MAX_INPUT_BYTES
+"""The longest line `stepfold batch` reads (64 MiB, what the CLI reads from any one input): anything longer is refused."""
 
 COLUMNS = (("line", 6), ("mission", 18), ("status", 9), ("run", 12), ("detail", 0))
 """The summary table's columns and their widths (a longer cell pushes the rest of its row along; detail is free text)."""
@@ -279,7 +279,7 @@ def command_batch(args: argparse.Namespace, out: TextIO) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     if source.refused is not None:
-        print(source.refused, file=sys.stderr)
+        print(f"stepfold: error: {source.refused}", file=sys.stderr)
         return EXIT_USAGE
     if counts[FAILED] or counts["error"]:
         return EXIT_FAILED

@@ -2,7 +2,9 @@
 
 Strict means RFC 8259 with I-JSON's extra refusals: no NaN or Infinity, no
 duplicate keys, no number longer than 64 digits, nesting within `MAX_DEPTH`.
-Files and standard input are UTF-8, with or without a byte-order mark.
+Files and standard input are UTF-8, with or without a byte-order mark, and
+at most `MAX_INPUT_BYTES` long: an endless input (`/dev/zero`, a runaway pipe)
+is refused with one line instead of filling memory.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from stepfold.values import MAX_DEPTH
 __all__ = [
     "UsageError",
     "STDIN",
+    "MAX_INPUT_BYTES",
     "decode_json",
     "parse_json",
     "json_object",
@@ -31,6 +34,12 @@ __all__ = [
 
 STDIN = "-"
 """The file argument that means standard input."""
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+"""The most the command line reads from one file or standard input (64 MiB), and from one line of a batch.
+
+A state of tens of megabytes fits; anything longer is refused before it is parsed.
+"""
 
 
 class UsageError(Exception):
@@ -104,13 +113,21 @@ def json_object(text: str, where: str, *, frozen: bool = False) -> Mapping[str, 
 
 
 def read_bytes(argument: str, where: str) -> bytes:
-    """The bytes of a file argument (`-`: standard input); `UsageError` naming it when it cannot be read."""
+    """The bytes of a file argument (`-`: standard input), at most `MAX_INPUT_BYTES`; `UsageError` naming it otherwise."""
     try:
         if argument == STDIN:
-            return sys.stdin.buffer.read()
-        return Path(argument).read_bytes()
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with open(argument, "rb") as file:
+                data = file.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"{where}: cannot read {argument!r}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        name = "standard input" if argument == STDIN else repr(argument)
+        raise UsageError(
+            f"{where}: {name} is longer than {MAX_INPUT_BYTES // (1024 * 1024)} MiB, the most stepfold reads from one input"
+        )
+    return data
 
 
 def read_text(argument: str, where: str) -> str:

@@ -3,6 +3,11 @@
 Exit codes: 0 completed (or ok), 1 failed, 2 bad usage or bad input (one line
 on stderr, never a traceback), 3 suspended, 130 interrupted (Ctrl-C), 141
 when the reader of our output went away (a closed pipe, as Unix tools do).
+
+Standard output is UTF-8 whatever the locale says (JSON exchanged between
+systems is UTF-8, RFC 8259 section 8.1, and an exported document's bytes must
+not depend on the terminal it was made in); standard error keeps the locale's
+encoding, with anything it cannot show escaped.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -53,7 +59,7 @@ def _load(target: str) -> None:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 failed, 2 bad usage or input, 3 suspended)."""
-    stdout = sys.stdout if out is None else out
+    stdout = _utf8(sys.stdout) if out is None else out
     stderr = sys.stderr if err is None else err
     try:
         try:
@@ -82,6 +88,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except KeyboardInterrupt:
         stderr.write("stepfold: interrupted\n")
         return EXIT_INTERRUPTED
+
+
+def _utf8(stream: TextIO) -> TextIO:
+    """The standard output, writing UTF-8 (a lone surrogate from a file name escaped, never an encoding error)."""
+    if isinstance(stream, io.TextIOWrapper) and (stream.encoding.lower().replace("_", "-"), stream.errors) != (
+        "utf-8",
+        "backslashreplace",
+    ):
+        with contextlib.suppress(OSError, ValueError):
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+    return stream
 
 
 def _unwritable(exc: OSError, stdout: TextIO, stderr: TextIO) -> int:

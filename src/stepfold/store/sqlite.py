@@ -216,14 +216,17 @@ class SQLiteStore:
 
         The row's receipt must end at the id, its chain must hash, and its
         record (workflow, states, inputs, statuses, policy) must be the one
-        its receipt binds; anything else raises `TamperedRunError`, never
-        returns. Entries' states are rebuilt from the stored differences and
+        its receipt binds, and its index columns (workflow id, status, pending
+        step, steps, the run it resumed) must agree with that record; anything
+        else raises `TamperedRunError`, never returns. Entries' states are rebuilt from the stored differences and
         hashed; a whole state's accumulator is read, not recomputed (`verify`
         recomputes everything). `RunNotFoundError` when there is no such run.
         """
         full = self.resolve(run_id)
         row = self._connection.execute(
-            "SELECT document, initial_state, final_state FROM runs WHERE run_id = ?", (full,)
+            "SELECT document, initial_state, final_state, workflow_id, status, pending_step_id, steps, resumed_from "
+            "FROM runs WHERE run_id = ?",
+            (full,),
         ).fetchone()
         document = unpack(row[0], f"{self.path}: run {full[:12]}")
         if not isinstance(document, dict) or not isinstance(document.get("lineage"), dict):
@@ -240,7 +243,15 @@ class SQLiteStore:
         verdict = verify(result, replay=False, expect_head=full, trust_accumulators=True)  # rows it wrote
         if not verdict.ok:
             raise TamperedRunError(f"{self.path}: run {full[:12]} is not the run its id names: {verdict.reason}")
+        column = _index_disagreeing(result, row[3:])
+        if column is not None:
+            raise TamperedRunError(f"{self.path}: run {full[:12]}'s index disagrees with its record: {column}")
         return result
+
+    @_translated
+    def run_ids(self) -> list[str]:
+        """The id of every saved run, oldest first (what `verify --all` loads one by one, whatever its index says)."""
+        return [str(r[0]) for r in self._connection.execute("SELECT run_id FROM runs ORDER BY seq")]
 
     @_translated
     def runs(self) -> list[RunSummary]:
@@ -250,10 +261,13 @@ class SQLiteStore:
             "(SELECT c.run_id FROM runs c WHERE c.resumed_from = r.run_id AND c.exclusive = 1) "
             "FROM runs r ORDER BY r.seq"
         ).fetchall()
-        return [
-            RunSummary(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), r[5], r[7], r[5] is not None and not r[6])
-            for r in rows
-        ]
+        for r in rows:
+            if type(r[4]) is not int or not all(isinstance(v, str) for v in (r[0], r[1], r[2])):
+                raise StoreError(
+                    f"{self.path}: run {str(r[0])[:12]}'s index is corrupt (steps {r[4]!r}, status {r[2]!r}): "
+                    "stepfold verify --all says which runs are damaged"
+                )
+        return [RunSummary(r[0], r[1], r[2], r[3], r[4], r[5], r[7], r[5] is not None and not r[6]) for r in rows]
 
     @_translated
     def add_signature(self, run_id: str, signature: Signature) -> None:
@@ -317,3 +331,22 @@ def _already_resumed(run_id: str, continuation: str) -> AlreadyResumedError:
         f"run {run_id[:12]} was already resumed: its continuation is {continuation[:12]}; "
         "resume that run instead, or fork this one (--fork) to continue it differently"
     )
+
+
+def _index_disagreeing(result: OrchestrationResult, columns: tuple[object, ...]) -> str | None:
+    """Which of a row's index columns (what `runs` lists, what a resume checks) its record contradicts, if any."""
+    workflow_id, status, pending, steps, resumed_from = columns
+    expected = {
+        "workflow_id": result.id,
+        "status": result.status,
+        "pending_step_id": result.pending_step_id,
+        "steps": len(result.executed_steps),
+    }
+    for name, value in zip(expected, (workflow_id, status, pending, steps)):
+        if value != expected[name] or type(value) is not type(expected[name]):
+            return f"{name} {value!r} where the record gives {expected[name]!r}"
+    if resumed_from is not None:
+        chain = {result.receipt.genesis, *(link.hash for link in result.receipt.links[:-1])}
+        if resumed_from not in chain:
+            return f"resumed_from {str(resumed_from)[:12]!r} is not a run its chain passes through"
+    return None
