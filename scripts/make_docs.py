@@ -478,7 +478,7 @@ def build_release_2(params: Params) -> WorkflowDefinition:
     return attrs.evolve(workflow, steps=renamed)
 
 
-register_mission("notes_digest", attrs.evolve(RELEASE_1, build=build_release_2),
+register_mission("notes_digest", attrs.evolve(RELEASE_1, builder=build_release_2),
                  operations={"notes.count/2": count_long_words}, replace=True)
 '''
 

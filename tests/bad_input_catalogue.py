@@ -236,6 +236,19 @@ class LongMapping(Mapping[str, object]):
         return self._size
 
 
+class _Lying(Mapping[str, object]):
+    """Lists the key "a" but raises KeyError looking it up (a buggy user Mapping)."""
+
+    def __getitem__(self, key: str) -> object:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["a"])
+
+    def __len__(self) -> int:
+        return 1
+
+
 _NOOP = {"operation": "noop"}
 _BUG_HUGE = "tests/test_bad_inputs.py::test_messages_survive_huge_ints"
 _BUG_DEEP = "tests/test_bad_inputs.py::test_messages_survive_deeply_nested_arguments"
@@ -275,6 +288,13 @@ ROWS: list[Row] = [
         '`State({"x": 10**5000})`',
         lambda _: State({"x": 10**5000}),
         ("tests/test_limits.py::test_huge_ints_are_refused_by_size_not_digits",),
+    ),
+    Row(
+        "state-lying-mapping",
+        "State values",
+        "`State(m)`, `m` a Mapping listing a key its lookup raises `KeyError` for",
+        lambda _: State(_Lying()),
+        ("tests/test_values.py::test_a_mapping_whose_lookup_contradicts_its_keys_is_refused_naming_where",),
     ),
     Row(
         "state-set",
@@ -907,6 +927,20 @@ ROWS: list[Row] = [
         ("tests/test_policy.py::test_policy_refuses_bad_limits",),
     ),
     Row(
+        "policy-past-i-json",
+        "Policy arguments",
+        "`Policy(max_steps=10**100)`",
+        lambda _: Policy(max_steps=10**100),
+        ("tests/test_policy.py::test_policy_refuses_bad_limits",),
+    ),
+    Row(
+        "policy-surrogate-kind",
+        "Policy arguments",
+        '`Policy(allowed_kinds=["runtime", "\\ud800"])`',
+        lambda _: Policy(allowed_kinds=["runtime", "\ud800"]),
+        ("tests/test_policy.py::test_policy_refuses_allowed_kinds_that_are_not_kind_names",),
+    ),
+    Row(
         "policy-bool",
         "Policy arguments",
         "`Policy(max_human_steps=True)`",
@@ -1152,6 +1186,13 @@ ROWS: list[Row] = [
         '`receipt.workflow_digest` is `"\\ud800"`',
         _verified(lambda d: d["receipt"].update(workflow_digest="\ud800")),  # type: ignore[attr-defined]
         ("tests/test_bad_inputs.py::test_verify_never_raises_on_a_lone_surrogate_digest",),
+    ),
+    Row(
+        "verify-error-message",
+        "`verify` of junk (never raises)",
+        "`error_message` set on a completed run",
+        _verified(lambda d: d.update(error_message="step 'daily-log-summary' failed")),
+        ("tests/test_verification.py::test_an_error_message_the_record_contradicts_is_tampered",),
     ),
     # CLI --------------------------------------------------------------------------------------------
     Row(
@@ -1465,6 +1506,20 @@ ROWS: list[Row] = [
         "a run's states deleted",
         _damaged_store(_sql("DELETE FROM states"), "export", "<completed>"),
         ("tests/test_bad_inputs.py::test_a_corrupt_run_does_not_take_the_others_with_it",),
+    ),
+    Row(
+        "store-run-index",
+        "Store files",
+        "a run's `status` column edited",
+        _damaged_store(_sql("UPDATE runs SET status = 'failed'"), "show", "<completed>"),
+        ("tests/test_cli_audit.py::test_verify_all_lists_a_row_it_cannot_read_back_as_tampered_and_checks_the_rest",),
+    ),
+    Row(
+        "store-run-steps",
+        "Store files",
+        "a run's `steps` column set to text",
+        _damaged_store(_sql("UPDATE runs SET steps = 'many'"), "runs"),
+        ("tests/test_cli_audit.py::test_verify_all_lists_a_row_it_cannot_read_back_as_tampered_and_checks_the_rest",),
     ),
 ]
 

@@ -115,6 +115,8 @@ def build_greeting(params: Params) -> WorkflowDefinition:
     [
         ("run_tests", {"pattern": 3}, "params.pattern: expected a file name pattern (a non-empty string), got 3"),
         ("run_tests", {"paths": "tests"}, "params.paths: expected a list of strings, got 'tests'"),
+        ("run_tests", {"paths": ["tests", 1]}, "params.paths[1]: expected a string, got 1"),
+        ("run_tests", {"paths": {"a": [1]}}, "params.paths: expected a list of strings, got {'a': [1]}"),
         ("run_tests", {"runner": "pytest"}, "params.runner: expected a list of strings, got 'pytest'"),
         ("echo", {"payload_key": 3}, "params.payload_key: expected a state key (a string), got 3"),
         ("echo", {"payload_key": None}, "params.payload_key: expected a state key (a string), got None"),

@@ -103,6 +103,12 @@ def test_keygen_writes_an_owner_only_private_key_and_a_public_key_and_never_over
     assert (tmp_path / "other.pub").read_text(encoding="utf-8") == "someone's key"
     assert not (tmp_path / "other").exists()
     assert store_files(tmp_path) == ["other.pub", "signer", "signer.pub"]
+    for nameless in ("", "-", ".."):
+        answer = cli(tmp_path, "keygen", nameless)
+        assert refused((answer.returncode, answer.stdout, answer.stderr)) == (
+            f"stepfold: error: keygen: give a file name for the private key (its public key goes to FILE.pub), "
+            f"got {nameless!r}"
+        )
 
 
 def test_a_signed_run_verifies_with_its_key_only(tmp_path: Path) -> None:

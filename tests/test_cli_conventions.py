@@ -153,7 +153,7 @@ def test_a_reader_that_went_away_ends_the_command_quietly(store: Path, daily_run
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
 def test_an_output_on_a_full_disk_ends_the_command_with_one_line_and_exit_74(store: Path, daily_run: str) -> None:
-    for command in [*_commands(daily_run), ["batch", "-"]]:
+    for command in [*_commands(daily_run), ["batch", "-"], ["--help"], ["--version"], ["run", "--help"]]:
         with open("/dev/full", "w", encoding="utf-8") as full:
             proc = subprocess.run(
                 [str(SCRIPT), "--store", str(store), *command],

@@ -63,10 +63,15 @@ def test_kinds_are_checked_before_counts() -> None:
 
 
 def test_policy_refuses_bad_limits() -> None:
-    with pytest.raises(InvalidValueError, match=r"policy.max_steps: expected a non-negative int, got -1"):
+    with pytest.raises(InvalidValueError, match=r"policy.max_steps: expected an int from 0 to 2\*\*53 - 1, got -1"):
         Policy(max_steps=-1)
     with pytest.raises(InvalidValueError, match=r"policy.max_human_steps"):
         Policy(max_human_steps=True)
+    with pytest.raises(
+        InvalidValueError, match=r"policy.max_steps: expected an int from 0 to 2\*\*53 - 1, got <int of 333 bits>"
+    ):
+        Policy(max_steps=10**100)  # its document could not be read back (I-JSON)
+    assert Policy(max_steps=2**53 - 1).max_steps == 2**53 - 1
     with pytest.raises(InvalidValueError, match=r"policy.allowed_kinds"):
         Policy(allowed_kinds="runtime")
 
@@ -99,7 +104,11 @@ def test_check_workflow_without_an_operation_table_checks_only_that_steps_name_o
     [
         (3, "policy.allowed_kinds: expected a collection of kind names, got int"),
         (b"runtime", "policy.allowed_kinds: expected a collection of kind names, got bytes"),
-        (["runtime", 1], "policy.allowed_kinds: kinds are strings, got 1"),
+        (["runtime", 1], "policy.allowed_kinds[1]: kinds are strings, got 1"),
+        (
+            ["runtime", "\ud800"],
+            "policy.allowed_kinds[1]: string contains a lone surrogate '\\ud800' at index 0, which is not valid Unicode",
+        ),
     ],
 )
 def test_policy_refuses_allowed_kinds_that_are_not_kind_names(kinds: object, message: str) -> None:
@@ -114,8 +123,8 @@ def test_policy_refuses_allowed_kinds_that_are_not_kind_names(kinds: object, mes
         ("tests.run", "policy.allowed_effects: expected None (any effect) or a collection of effect names, got str"),
         (b"x", "policy.allowed_effects: expected None (any effect) or a collection of effect names, got bytes"),
         (7, "policy.allowed_effects: expected None (any effect) or a collection of effect names, got int"),
-        (["tests.run", ""], "policy.allowed_effects: effect names are non-empty strings, got ''"),
-        (["tests.run", 3], "policy.allowed_effects: effect names are non-empty strings, got 3"),
+        (["tests.run", ""], "policy.allowed_effects[1]: effect names are non-empty strings, got ''"),
+        (["tests.run", 3], "policy.allowed_effects[1]: effect names are non-empty strings, got 3"),
     ],
 )
 def test_policy_refuses_allowed_effects_that_are_not_effect_names(effects: object, message: str) -> None:
@@ -183,8 +192,8 @@ def _document(**changes: object) -> dict[str, object]:
             "'max_steps'], got [\"'allowed_effects'\", \"'allowed_kinds'\", \"'extra'\", \"'max_human_steps'\", "
             "\"'max_steps'\"]",
         ),
-        (_document(max_steps="5"), "policy.max_steps: expected a non-negative int, got '5'"),
-        (_document(max_human_steps=-1), "policy.max_human_steps: expected a non-negative int, got -1"),
+        (_document(max_steps="5"), "policy.max_steps: expected an int from 0 to 2**53 - 1, got '5'"),
+        (_document(max_human_steps=-1), "policy.max_human_steps: expected an int from 0 to 2**53 - 1, got -1"),
         (_document(allowed_kinds="runtime"), "policy.allowed_kinds: expected a list of names, got 'runtime'"),
         (_document(allowed_kinds={"runtime": 1}), "policy.allowed_kinds: expected a list of names, got {'runtime': 1}"),
         (_document(allowed_kinds=["runtime", 2]), "policy.allowed_kinds: expected a list of names, got ['runtime', 2]"),

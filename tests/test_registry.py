@@ -191,6 +191,14 @@ def test_register_mission_merges_what_a_mission_brings_with_what_is_given() -> N
     assert replaced.operations == pmap() and replaced.effects == pmap()
 
 
+def test_a_mission_takes_its_builder_by_the_name_design_gives_it() -> None:
+    """`Mission(builder, operations, effects=...)`: `builder=` works, and `build` stays as the builder's older name."""
+    mission = Mission(builder=build_greeting, operations={"greet": greet})
+    assert mission == Mission(build_greeting, {"greet": greet})
+    assert mission.builder is build_greeting and mission.build is build_greeting
+    assert mission.description == (build_greeting.__doc__ or "").strip().splitlines()[0]
+
+
 @pytest.mark.usefixtures("registry_restored")
 def test_lookup_mission_gives_a_plain_builder_as_a_mission() -> None:
     MISSION_REGISTRY["plain"] = build_greeting

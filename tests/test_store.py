@@ -94,6 +94,7 @@ def test_run_ids_resolve_from_unique_prefixes(tmp_path: Path) -> None:
         for run_id in ids:
             assert store.resolve(run_id) == run_id
         assert store.resolve(ids[0][:20]) == ids[0]
+        assert store.resolve(ids[0].upper()) == store.resolve(ids[0][:12].upper()) == ids[0]  # hex in either case
         with pytest.raises(RunNotFoundError, match="at least 6 hex characters"):
             store.resolve(ids[0][:5])
         with pytest.raises(RunNotFoundError, match="no such run"):

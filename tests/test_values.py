@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from enum import Enum, IntEnum
 from types import MappingProxyType
 from typing import Any
@@ -21,7 +21,17 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pyrsistent import PMap, PVector, pmap, pvector
 
-from stepfold import MAX_DEPTH, InvalidValueError, StepfoldError, canonical, canonical_json, freeze, thaw, values_equal
+from stepfold import (
+    MAX_DEPTH,
+    InvalidValueError,
+    State,
+    StepfoldError,
+    canonical,
+    canonical_json,
+    freeze,
+    thaw,
+    values_equal,
+)
 from stepfold.canonical import plain_json
 from stepfold.frozen import values_identical
 from stepfold.messages import brief_repr
@@ -239,6 +249,30 @@ def test_non_string_keys_are_refused_naming_the_mapping() -> None:
         assert str(info.value).startswith("initial_state.outer: mapping keys must be strings")
     with pytest.raises(InvalidValueError, match=r"^initial_state\.outer: key '\\ud800': .*lone surrogate"):
         freeze({"outer": {"\ud800": 1}}, path="initial_state")
+
+
+class _Lying(Mapping[str, object]):
+    """Lists a key its own lookup does not find (a buggy user Mapping)."""
+
+    def __getitem__(self, key: str) -> object:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["a"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+def test_a_mapping_whose_lookup_contradicts_its_keys_is_refused_naming_where() -> None:
+    message = "a _Lying that lists the key 'a' but raises KeyError looking it up"
+    with pytest.raises(InvalidValueError) as info:
+        freeze({"x": [_Lying()]})
+    assert str(info.value) == f"value.x[0]: {message}"
+    for source, where in [(_Lying(), "state"), ({"x": _Lying()}, "state.x")]:
+        with pytest.raises(InvalidValueError) as info:
+            State(source)
+        assert str(info.value) == f"{where}: {message}"
 
 
 def test_cycles_are_refused() -> None:

@@ -13,8 +13,9 @@ from typing import Final
 
 from pyrsistent import PMap, pmap
 
+from stepfold.errors import InvalidValueError
 from stepfold.lthash import accumulate, entry_element, plain_entry_element
-from stepfold.values import Value, freeze_entry, freeze_key
+from stepfold.values import Value, freeze_entry, freeze_key, lookup_contradicts
 
 __all__ = ["MISSING", "get_entry", "collector_paused", "frozen_entries"]
 
@@ -86,7 +87,10 @@ def frozen_entries(source: Mapping[str, object], path: str) -> tuple[PMap[str, V
             frozen[name] = item
             yield plain_entry_element(name, value) if plain else entry_element(name, item)
 
-    acc = accumulate(elements())
+    try:
+        acc = accumulate(elements())
+    except KeyError as exc:  # the source's own lookup; a nested mapping's is an InvalidValueError by now
+        raise InvalidValueError(f"{path}: {lookup_contradicts(source, exc)}") from None
     if len(frozen) != len(source):  # two keys froze to one name (a str subclass beside its str): hash what is kept
         acc = accumulate(entry_element(name, item) for name, item in frozen.items())
     data: PMap[str, Value] = source if kept[0] else pmap(frozen)  # type: ignore[assignment]

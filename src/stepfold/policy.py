@@ -9,6 +9,7 @@ import attrs
 from stepfold.canonical import sha256_json
 from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidValueError
 from stepfold.messages import brief_repr
+from stepfold.values import MAX_SAFE_INTEGER, freeze
 from stepfold.workflow import HUMAN, RUNTIME, StepSpec, WorkflowDefinition
 
 __all__ = ["Policy", "TIER2_POLICY", "check_workflow", "step_operation", "RECORD", "POLICY_KEYS"]
@@ -21,8 +22,20 @@ RECORD = "record"
 
 
 def _non_negative_int(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if type(value) is not int or value < 0:
-        raise InvalidValueError(f"policy.{attribute.name}: expected a non-negative int, got {brief_repr(value)}")
+    if type(value) is not int or not 0 <= value <= MAX_SAFE_INTEGER:  # a policy is a document: I-JSON's integers
+        raise InvalidValueError(
+            f"policy.{attribute.name}: expected an int from 0 to 2**53 - 1, got {brief_repr(value)}"
+        )
+
+
+def _names(value: Iterable[object], field: str, rule: str, *, non_empty: bool = False) -> frozenset[str]:
+    """Kind or effect names: strings in the value domain (no lone surrogate), `policy.FIELD[i]` named otherwise."""
+    names = []
+    for index, name in enumerate(value):
+        if not isinstance(name, str) or (non_empty and not name):
+            raise InvalidValueError(f"policy.{field}[{index}]: {rule}, got {brief_repr(name)}")
+        names.append(str(freeze(name, path=f"policy.{field}[{index}]")))
+    return frozenset(names)
 
 
 def _freeze_kinds(value: object) -> frozenset[str]:
@@ -30,11 +43,7 @@ def _freeze_kinds(value: object) -> frozenset[str]:
         raise InvalidValueError(
             f"policy.allowed_kinds: expected a collection of kind names, got {type(value).__name__}"
         )
-    kinds = tuple(value)
-    for kind in kinds:
-        if not isinstance(kind, str):
-            raise InvalidValueError(f"policy.allowed_kinds: kinds are strings, got {brief_repr(kind)}")
-    return frozenset(kinds)
+    return _names(value, "allowed_kinds", "kinds are strings")
 
 
 def _freeze_effects(value: object) -> frozenset[str] | None:
@@ -45,13 +54,7 @@ def _freeze_effects(value: object) -> frozenset[str] | None:
             f"policy.allowed_effects: expected None (any effect) or a collection of effect names, "
             f"got {type(value).__name__}"
         )
-    effects = tuple(value)
-    for effect in effects:
-        if not isinstance(effect, str) or not effect:
-            raise InvalidValueError(
-                f"policy.allowed_effects: effect names are non-empty strings, got {brief_repr(effect)}"
-            )
-    return frozenset(effects)
+    return _names(value, "allowed_effects", "effect names are non-empty strings", non_empty=True)
 
 
 def _sorted_names(value: object, name: str) -> list[str]:

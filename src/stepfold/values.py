@@ -46,6 +46,7 @@ __all__ = [
     "freeze_params",
     "freeze_entry",
     "freeze_key",
+    "lookup_contradicts",
     "thaw",
     "values_equal",
     "values_identical",
@@ -193,24 +194,32 @@ def _freeze_mapping(obj: Mapping[object, object], depth: int, active: set[int]) 
     unchanged = isinstance(obj, PMap)
     if type(obj) is not dict:
         active.add(_NOT_PLAIN)
-    for key, item in obj.items():
-        if type(key) is str and key.isascii() and len(key) <= MAX_STRING_LENGTH:  # most keys: no call
-            name = key
-        else:
-            active.add(_NOT_PLAIN)  # JCS orders keys by UTF-16 code units, sort_keys by code points
-            name = _key(key)
-        try:
-            frozen = _freeze(item, depth + 1, active)
-        except _Refusal as refusal:
-            refusal.segments.append(name)
-            raise
-        unchanged = unchanged and frozen is item
-        out[name] = frozen
+    try:
+        for key, item in obj.items():
+            if type(key) is str and key.isascii() and len(key) <= MAX_STRING_LENGTH:  # most keys: no call
+                name = key
+            else:
+                active.add(_NOT_PLAIN)  # JCS orders keys by UTF-16 code units, sort_keys by code points
+                name = _key(key)
+            try:
+                frozen = _freeze(item, depth + 1, active)
+            except _Refusal as refusal:
+                refusal.segments.append(name)
+                raise
+            unchanged = unchanged and frozen is item
+            out[name] = frozen
+    except KeyError as exc:  # a Mapping whose lookup contradicts its own keys (a nested one's is a _Refusal by now)
+        raise _Refusal(lookup_contradicts(obj, exc)) from None
     active.discard(oid)
     result: PMap[str, Value] = obj if unchanged else pmap(out)  # type: ignore[assignment]
     if len(out) >= UNTRACK_FROM:
         untrack_map(result)
     return result
+
+
+def lookup_contradicts(mapping: object, exc: KeyError) -> str:
+    """Why a Mapping that lists a key its own lookup does not find is refused (its `items()` raised `exc`)."""
+    return f"a {type(mapping).__name__} that lists the key {exc} but raises KeyError looking it up"
 
 
 def _freeze_sequence(obj: Sequence[object], depth: int, active: set[int]) -> PVector[Value]:

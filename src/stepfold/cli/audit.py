@@ -17,13 +17,14 @@ import attrs
 
 from stepfold.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_UNVERIFIED, open_store
 from stepfold.cli.jsonio import STDIN, UsageError, read_bytes, read_document
-from stepfold.cli.render import for_people, plural
+from stepfold.cli.render import for_people, plural, quoted
 from stepfold.errors import InvalidDocumentError, RunNotFoundError, StoreError
 from stepfold.reader import read_workflow
 from stepfold.registry import operations_for
 from stepfold.result import OrchestrationResult
 from stepfold.signing import Signature, SigningError, generate_key, load_public_key, public_key_hex, signature_valid
 from stepfold.store import MIN_PREFIX, SQLiteStore
+from stepfold.store.sqlite import HEX_DIGITS
 from stepfold.verdict import OK, TAMPERED, Verification
 from stepfold.verification import verify
 from stepfold.workflow import WorkflowDefinition
@@ -41,7 +42,7 @@ def verdict_exit_code(verdict: Verification) -> int:
 
 
 def _looks_like_run_id(text: str) -> bool:
-    return len(text) >= MIN_PREFIX and all(c in "0123456789abcdef" for c in text)
+    return len(text) >= MIN_PREFIX and all(c in HEX_DIGITS for c in text)
 
 
 def _expected_head(args: argparse.Namespace) -> str | None:
@@ -49,7 +50,7 @@ def _expected_head(args: argparse.Namespace) -> str | None:
         return None
     head = str(args.expect).strip().lower()
     if not _HEAD.match(head):
-        raise UsageError(f"--expect: a head is 64 hex digits (the full run id), got {args.expect!r}")
+        raise UsageError(f"--expect: a head is 64 hex digits (the full run id), got {quoted(str(args.expect))}")
     return head
 
 
@@ -149,7 +150,7 @@ def command_verify(args: argparse.Namespace, out: TextIO) -> int:
             label = run_id = store.resolve(args.target)
             verdict, _ = _verify_stored(store, run_id, args)
     else:
-        raise UsageError(f"verify: {args.target!r} is neither a JSON file nor a run id")
+        raise UsageError(f"verify: {quoted(args.target)} is neither a JSON file nor a run id")
     if args.json:
         out.write(json.dumps(_answer(label, run_id, verdict), ensure_ascii=False) + "\n")
     else:
@@ -194,8 +195,10 @@ def _verify_all(args: argparse.Namespace, out: TextIO) -> int:
 
 def command_keygen(args: argparse.Namespace, out: TextIO) -> int:
     """`stepfold keygen PATH`: a new Ed25519 key pair, the private key readable by its owner only, never overwriting."""
-    if args.path == STDIN:
-        raise UsageError("keygen: give a file name for the private key (its public key goes to FILE.pub)")
+    if args.path == STDIN or Path(args.path).name in ("", ".", ".."):
+        raise UsageError(
+            f"keygen: give a file name for the private key (its public key goes to FILE.pub), got {quoted(args.path)}"
+        )
     private_path, public_path = generate_key(args.path)
     out.write(for_people(f"private key  {private_path}  (readable by you only: keep it secret)") + "\n")
     out.write(

@@ -27,7 +27,7 @@ from typing import BinaryIO, TextIO
 from stepfold.batch import CallError, Outcome, run_in_order
 from stepfold.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SUSPENDED, EXIT_USAGE, open_store
 from stepfold.cli.jsonio import MAX_INPUT_BYTES, STDIN, UsageError, decode_json
-from stepfold.cli.render import for_people, plural, short
+from stepfold.cli.render import for_people, plural, quoted, short
 from stepfold.effects import drive, effects_for
 from stepfold.errors import StepfoldError, StoreError
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED
@@ -221,7 +221,7 @@ def _open_input(argument: str) -> tuple[BinaryIO, int | None]:
     try:
         stream = open(argument, "rb")  # noqa: SIM115 - closed by command_batch
     except OSError as exc:
-        raise UsageError(f"{argument}: cannot read {argument!r}: {exc.strerror or exc}") from None
+        raise UsageError(f"{argument}: cannot read {quoted(argument)}: {exc.strerror or exc}") from None
     try:
         size = os.fstat(stream.fileno()).st_size or None
     except OSError:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pyrsistent import PMap, PVector, pmap, pvector
 
+from stepfold.cli.render import quoted
 from stepfold.values import MAX_DEPTH
 
 __all__ = [
@@ -121,9 +122,9 @@ def read_bytes(argument: str, where: str) -> bytes:
             with open(argument, "rb") as file:
                 data = file.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
-        raise UsageError(f"{where}: cannot read {argument!r}: {exc.strerror or exc}") from None
+        raise UsageError(f"{where}: cannot read {quoted(argument)}: {exc.strerror or exc}") from None
     if len(data) > MAX_INPUT_BYTES:
-        name = "standard input" if argument == STDIN else repr(argument)
+        name = "standard input" if argument == STDIN else quoted(argument)
         raise UsageError(
             f"{where}: {name} is longer than {MAX_INPUT_BYTES // (1024 * 1024)} MiB, the most stepfold reads from one input"
         )
@@ -136,7 +137,7 @@ def read_text(argument: str, where: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"{where}: {argument!r} is not UTF-8 text (byte {exc.start + 1})") from None
+        raise UsageError(f"{where}: {quoted(argument)} is not UTF-8 text (byte {exc.start + 1})") from None
 
 
 def read_state_argument(argument: str) -> Mapping[str, object]:
@@ -144,7 +145,7 @@ def read_state_argument(argument: str) -> Mapping[str, object]:
     if argument.lstrip().startswith("{"):
         return json_object(argument, "--state", frozen=True)
     if argument != STDIN and not Path(argument).is_file():
-        raise UsageError(f"--state: {argument!r} is neither a file nor a JSON object (use - for standard input)")
+        raise UsageError(f"--state: {quoted(argument)} is neither a file nor a JSON object (use - for standard input)")
     where = "--state" if argument == STDIN else f"--state {argument}"
     return json_object(read_text(argument, "--state"), where, frozen=True)  # frozen as parsed: a big state exists once
 
@@ -161,7 +162,7 @@ def parse_inputs(items: Sequence[str]) -> dict[str, object]:
         step_id, sep, text = item.partition("=")
         if not sep or not step_id:
             raise UsageError(
-                f"--input {item!r}: expected STEP=JSON, e.g. daily-confirm-priorities='{{\"approved\": true}}'"
+                f"--input {quoted(item)}: expected STEP=JSON, e.g. daily-confirm-priorities='{{\"approved\": true}}'"
             )
         if step_id in inputs:
             raise UsageError(f"--input {step_id}: given twice")

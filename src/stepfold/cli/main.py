@@ -25,7 +25,7 @@ from typing import NoReturn, TextIO
 from stepfold.cli.commands import EXIT_INTERRUPTED, EXIT_USAGE
 from stepfold.cli.jsonio import UsageError
 from stepfold.cli.parser import build_parser
-from stepfold.cli.render import for_people
+from stepfold.cli.render import cut, for_people
 from stepfold.errors import StepfoldError
 from stepfold.plugins import discover_missions
 
@@ -62,10 +62,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     stdout = _utf8(sys.stdout) if out is None else out
     stderr = sys.stderr if err is None else err
     try:
+        printed = io.StringIO()  # argparse drops a failed write of --help or --version: write it here instead
         try:
-            with contextlib.redirect_stdout(stdout):  # --help and --version print to `out`
+            with contextlib.redirect_stdout(printed):
                 args = build_parser().parse_args(argv)
         except SystemExit as done:  # argparse after --help: an exit code, never an exception
+            stdout.write(printed.getvalue())
+            stdout.flush()
             return done.code if isinstance(done.code, int) else EXIT_USAGE
         for target in args.load:
             _load(target)
@@ -82,7 +85,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return EXIT_CLOSED_PIPE
     except OSError as exc:  # with no file named, the output's: files and the store are read behind UsageError
         if exc.filename is not None:  # a file the command opened, e.g. an unreadable store
-            stderr.write("stepfold: error: " + for_people(f"{exc.filename}: {exc.strerror or exc}") + "\n")
+            stderr.write("stepfold: error: " + for_people(f"{cut(str(exc.filename))}: {exc.strerror or exc}") + "\n")
             return EXIT_USAGE
         return _unwritable(exc, stdout, stderr)
     except KeyboardInterrupt:

@@ -23,7 +23,18 @@ from stepfold.result import OrchestrationResult
 from stepfold.state import State, state_delta
 from stepfold.values import Value
 
-__all__ = ["for_people", "table", "plural", "short", "abbreviate", "render_result", "render_show", "outcome_text"]
+__all__ = [
+    "for_people",
+    "table",
+    "plural",
+    "short",
+    "abbreviate",
+    "cut",
+    "quoted",
+    "render_result",
+    "render_show",
+    "outcome_text",
+]
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -70,6 +81,20 @@ def abbreviate(value: Value, limit: int = 60) -> str:
     """A value as compact JSON, cut to `limit` characters with an ellipsis."""
     text = json.dumps(thaw(value), ensure_ascii=False, separators=(",", ":"))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cut(text: str, limit: int = 200) -> str:
+    """`text`, cut in the middle past `limit` characters, saying how long it was (an argument of megabytes, a
+    path the system calls too long: named, not echoed)."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 30) // 2
+    return f"{text[:half]}…({len(text)} characters)…{text[-half:]}"
+
+
+def quoted(argument: str) -> str:
+    """A command-line argument as a message quotes it: its repr, `cut`."""
+    return cut(repr(argument))
 
 
 def outcome_text(effect: str, outcome: Value) -> str:

@@ -9,6 +9,8 @@ from pyrsistent import PMap, PVector, pmap
 
 from stepfold.effect import Effect, as_effect
 from stepfold.errors import InvalidValueError
+from stepfold.frozen import thaw
+from stepfold.messages import brief_repr
 from stepfold.operations.base import Operation
 from stepfold.values import Params, Value
 from stepfold.workflow import WorkflowDefinition
@@ -50,12 +52,15 @@ def _summary_line(doc: str | None) -> str:
 
 
 def _builder_summary(mission: Mission) -> str:
-    return _summary_line(getattr(mission.build, "__doc__", None))
+    return _summary_line(getattr(mission.builder, "__doc__", None))
 
 
 @attrs.frozen
 class Mission:
-    """A mission: `build(params) -> workflow`, plus operations and effects added to the defaults when it runs.
+    """A mission: `builder(params) -> workflow`, plus operations and effects added to the defaults when it runs.
+
+    `Mission(builder, operations, description, effects=...)`, as DESIGN.md
+    writes it; `mission.build` is the same builder under its older name.
 
     A `Mission` is itself a builder (calling it builds), so it can stand in
     `MISSION_REGISTRY` wherever a plain builder function can. `effects` maps
@@ -65,14 +70,19 @@ class Mission:
     of the builder's docstring.
     """
 
-    build: Builder
+    builder: Builder
     operations: PMap[str, Operation] = attrs.field(factory=pmap, converter=_freeze_operations)
     description: str = attrs.field(default=attrs.Factory(_builder_summary, takes_self=True))
     effects: PMap[str, Effect] = attrs.field(factory=pmap, converter=_freeze_effects, kw_only=True)
 
+    @property
+    def build(self) -> Builder:
+        """The builder, under its older name (`builder` is the one DESIGN.md gives)."""
+        return self.builder
+
     def __call__(self, params: Params) -> WorkflowDefinition:
         """Build the workflow for these params."""
-        return self.build(params)
+        return self.builder(params)
 
 
 _MISSING = object()
@@ -91,7 +101,7 @@ def int_param(params: Params, name: str, default: int, *, minimum: int = 0) -> i
     """A non-bool int param of at least `minimum`; `InvalidValueError` naming it otherwise."""
     value = param(params, name, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise InvalidValueError(f"params.{name}: expected an int >= {minimum}, got {value!r}")
+        raise InvalidValueError(f"params.{name}: expected an int >= {minimum}, got {brief_repr(thaw(value))}")
     return value
 
 
@@ -99,8 +109,10 @@ def str_list_param(params: Params, name: str, default: list[str]) -> list[str]:
     """A list-of-strings param; `InvalidValueError` naming it otherwise."""
     value = param(params, name, default)
     if not isinstance(value, (PVector, list)):
-        raise InvalidValueError(f"params.{name}: expected a list of strings, got {value!r}")
-    items = [item for item in value if isinstance(item, str)]
-    if len(items) != len(value):
-        raise InvalidValueError(f"params.{name}: expected a list of strings, got {value!r}")
+        raise InvalidValueError(f"params.{name}: expected a list of strings, got {brief_repr(thaw(value))}")
+    items = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise InvalidValueError(f"params.{name}[{index}]: expected a string, got {brief_repr(thaw(item))}")
+        items.append(item)
     return items

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from stepfold.errors import InvalidValueError
+from stepfold.frozen import thaw
+from stepfold.messages import brief_repr
 from stepfold.missions.base import Mission, int_param, param
 from stepfold.operations.daily import DEFAULT_MAX_PRIORITIES, read_day
 from stepfold.values import Params
@@ -19,7 +21,7 @@ def _date(params: Params) -> str | None:
     if value is None:
         return None
     if read_day(value) is None:
-        raise InvalidValueError(f'params.date: expected a date "YYYY-MM-DD", got {value!r}')
+        raise InvalidValueError(f'params.date: expected a date "YYYY-MM-DD", got {brief_repr(thaw(value))}')
     return str(value)
 
 

@@ -13,6 +13,7 @@ import attrs
 
 from stepfold.errors import AlreadyResumedError, InvalidDocumentError, RunNotFoundError, StoreError, TamperedRunError
 from stepfold.frozen import thaw
+from stepfold.messages import brief_repr
 from stepfold.reader import read_result
 from stepfold.result import OrchestrationResult
 from stepfold.signing import Signature
@@ -21,7 +22,7 @@ from stepfold.store.schema import open_database
 from stepfold.store.states import StateTable, pack, unpack
 from stepfold.verification import verify
 
-__all__ = ["SQLiteStore", "RunSummary", "MIN_PREFIX", "DEFAULT_STORE"]
+__all__ = ["SQLiteStore", "RunSummary", "MIN_PREFIX", "HEX_DIGITS", "DEFAULT_STORE"]
 
 MIN_PREFIX = 6
 """The shortest run-id prefix `resolve` accepts."""
@@ -53,6 +54,9 @@ class RunSummary:
         """True for a suspended run that has been resumed (its continuation is `continued_by`)."""
         return self.continued_by is not None
 
+
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+"""What a run id or its prefix is written in: a head's hex digits, in either case."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -195,14 +199,15 @@ class SQLiteStore:
 
     @_translated
     def resolve(self, run_id: str) -> str:
-        """The full id of the run `run_id` names: the id itself or a unique prefix of at least 6 characters."""
-        if not isinstance(run_id, str) or len(run_id) < MIN_PREFIX or not all(c in "0123456789abcdef" for c in run_id):
+        """The full id of the run `run_id` names: the id itself or a unique prefix of at least 6 hex digits (either case)."""
+        if not isinstance(run_id, str) or len(run_id) < MIN_PREFIX or not all(c in HEX_DIGITS for c in run_id):
             raise RunNotFoundError(
-                f"run id {run_id!r}: give the id or a unique prefix of at least {MIN_PREFIX} hex characters"
+                f"run id {brief_repr(run_id)}: give the id or a unique prefix of at least {MIN_PREFIX} hex characters"
             )
+        prefix = run_id.lower()  # ids are written in lower case; a head copied from elsewhere may not be
         rows = self._connection.execute(
             "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 2",
-            (run_id, run_id + "g"),
+            (prefix, prefix + "g"),
         ).fetchall()
         if not rows:
             raise RunNotFoundError(f"run {run_id!r}: no such run in {self.path}")

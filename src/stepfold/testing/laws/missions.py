@@ -161,8 +161,8 @@ def _mission_under_test(
 
         return _MissionUnderTest(registered_builder, mission, table, policy), name or mission
     if isinstance(mission, Mission):
-        return _MissionUnderTest(mission.build, None, pmap(base) + mission.operations, policy), name or name_of(
-            mission.build
+        return _MissionUnderTest(mission.builder, None, pmap(base) + mission.operations, policy), name or name_of(
+            mission.builder
         )
     if not callable(mission):
         raise InvalidValueError(
