@@ -1441,6 +1441,13 @@ ROWS: list[Row] = [
         ),
     ),
     Row(
+        "store-unversioned",
+        "Store files",
+        "a store's format version set to 0",
+        _damaged_store(_sql("PRAGMA user_version = 0"), "run", "echo"),
+        ("tests/test_store.py::test_a_store_with_tables_but_no_version_is_damaged_not_migrated",),
+    ),
+    Row(
         "store-newer",
         "Store files",
         "a store of format 99",

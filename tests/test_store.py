@@ -222,6 +222,17 @@ def test_a_newer_store_is_refused(tmp_path: Path) -> None:
         SQLiteStore(path)
 
 
+def test_a_store_with_tables_but_no_version_is_damaged_not_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    SQLiteStore(path).close()
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 0")
+    connection.close()
+    for create in (True, False):  # neither a writer (which would migrate from nothing) nor a reader takes it
+        with pytest.raises(StoreError, match="the store is damaged: it holds tables but no format version"):
+            SQLiteStore(path, create=create)
+
+
 def format_1(result: OrchestrationResult) -> OrchestrationResult:
     """The same run as stepfold 0.1 recorded it: a format-1 receipt (no policy bound), links re-chained."""
     receipt = Receipt(result.id, result.workflow.digest, result.lineage.initial_state.digest)

@@ -462,11 +462,25 @@ def _sets_two(state: State, step: StepSpec) -> State:
     return state.set("k", 2)
 
 
+def _sets_many(state: State, step: StepSpec) -> State:
+    """Leaves five keys otherwise than the record: the reason names the first three (sorted) and counts the rest."""
+    return state.remove("k").update({f"x{n}": n for n in range(4)})
+
+
 @pytest.mark.parametrize(
     ("operation", "what"),
     [
-        (_fails_now, "the step failed on replay but completed in the record"),
-        (_sets_two, "the step produces a different state on replay"),
+        (
+            _fails_now,
+            "the step failed on replay but completed in the record "
+            "(step 'a' (operation 'set') failed: ValueError: changed)",
+        ),
+        (_sets_two, "the step produces a different state on replay: 'k' is 2 on replay, 1 in the record"),
+        (
+            _sets_many,
+            "the step produces a different state on replay: 'k' is absent on replay, 1 in the record; "
+            "'x0' is 0 on replay, absent in the record; 'x1' is 1 on replay, absent in the record; and 2 more keys",
+        ),
     ],
 )
 def test_replay_names_how_the_first_diverging_step_differs(operation: Operation, what: str) -> None:
@@ -798,9 +812,11 @@ def test_changed_operation_is_diverged(length: int, human_at: int, data: st.Data
         assert verdict.verdict == "diverged"
         assert verdict.first_mismatch == Mismatch(index, f"t{changed_at}")
         assert verdict.checked_steps == index
-        assert verdict.reason == (
-            f"the record is intact, but replay diverges at step {index + 1} ('t{changed_at}'): {what}"
-        )
+        assert verdict.reason.startswith(  # then what differed: the keys, or the replay's failure
+            f"the record is intact, but replay diverges at step {index + 1} ('t{changed_at}'): {what} "
+            if how == "raises"
+            else f"the record is intact, but replay diverges at step {index + 1} ('t{changed_at}'): {what}: "
+        ), verdict.reason
         assert verdict.replayed is not None and verdict.policy == policy
         assert verify(subject, operations=changed, replay=False).verdict == "ok"
 
@@ -1162,7 +1178,8 @@ def test_a_replay_whose_operation_changed_output_diverges_at_its_step() -> None:
     verdict = verify(_two_step_run(), operations=DEFAULT_OPERATIONS.set("set", other_set))
     assert (verdict.verdict, verdict.checked_steps, verdict.first_mismatch) == ("diverged", 0, Mismatch(0, "one"))
     assert verdict.reason == (
-        "the record is intact, but replay diverges at step 1 ('one'): the step produces a different state on replay"
+        "the record is intact, but replay diverges at step 1 ('one'): the step produces a different state on replay: "
+        "'a' is 99 on replay, 1 in the record"
     )
     assert verdict.policy == TIER2_POLICY and verdict.replayed is not None
 

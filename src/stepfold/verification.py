@@ -35,8 +35,9 @@ from stepfold.errors import (
     StepfoldError,
     UnsupportedDocumentError,
 )
-from stepfold.frozen import values_identical
+from stepfold.frozen import thaw, values_identical
 from stepfold.lineage import COMPLETED, FAILED
+from stepfold.messages import brief_repr
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
 from stepfold.policy import TIER2_POLICY, Policy
@@ -44,7 +45,7 @@ from stepfold.reader import read_result
 from stepfold.receipt import ReceiptLink, genesis_hash, input_digest, link_hash
 from stepfold.rehash import content_digests
 from stepfold.result import OrchestrationResult
-from stepfold.state import State
+from stepfold.state import State, state_delta
 from stepfold.values import Value
 from stepfold.verdict import DIVERGED, OK, TAMPERED, UNVERIFIABLE, VERDICTS, Mismatch, Verification
 from stepfold.workflow import StepSpec
@@ -347,6 +348,12 @@ def _replay(result: OrchestrationResult, operations: Mapping[str, Operation], po
             what = _divergence(
                 recorded[index] if index < len(recorded) else None, again[index] if index < len(again) else None
             )
+            if what == _OTHER_STATE:
+                what += ": " + _state_difference(
+                    result.lineage.entries[index].state, replayed.lineage.entries[index].state
+                )
+            elif index < len(again) and again[index].status == FAILED and replayed.error_message:
+                what += f" ({replayed.error_message})"
             return _verdict(
                 DIVERGED,
                 index,
@@ -382,5 +389,24 @@ def _divergence(recorded: ReceiptLink | None, again: ReceiptLink | None) -> str:
     if recorded.status != again.status:
         return f"the step {again.status} on replay but {recorded.status} in the record"
     if recorded.state_digest != again.state_digest:
-        return "the step produces a different state on replay"
+        return _OTHER_STATE
     return "the step's link differs on replay"
+
+
+_OTHER_STATE = "the step produces a different state on replay"
+
+_SHOWN_KEYS = 3
+"""How many of the keys a diverging step left otherwise a reason names (the rest are counted)."""
+
+
+def _state_difference(recorded: State, replayed: State) -> str:
+    """What differs between the state a step left in the record and on replay: the first keys, each both ways."""
+    delta = state_delta(recorded, replayed)
+    keys = sorted([*delta.set, *delta.removed])
+    shown = []
+    for key in keys[:_SHOWN_KEYS]:
+        now = brief_repr(thaw(delta.set[key])) if key in delta.set else "absent"
+        was = brief_repr(thaw(recorded[key])) if key in recorded else "absent"
+        shown.append(f"{brief_repr(key)} is {now} on replay, {was} in the record")
+    more = len(keys) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more key{'s' if more != 1 else ''}" if more > 0 else "")

@@ -115,6 +115,10 @@ def _header(connection: sqlite3.Connection) -> tuple[int, int, int]:
 def _check_header(path: Path, application_id: int, version: int, tables: int) -> None:
     if application_id != APPLICATION_ID and (tables or version):
         raise StoreError(f"{path}: not a stepfold store (an SQLite database of something else)")
+    if version == 0 and tables:  # creating one sets its version in the same transaction: this was edited
+        raise StoreError(
+            f"{path}: the store is damaged: it holds tables but no format version (PRAGMA user_version is 0)"
+        )
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path}: store format {version} is newer than this stepfold understands ({SCHEMA_VERSION}); "
