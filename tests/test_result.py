@@ -19,6 +19,7 @@ from stepfold import (
     resume,
     run_workflow,
 )
+from stepfold.messages import brief_repr
 from stepfold.reader import read_result
 from tests.strategies import results
 
@@ -317,7 +318,11 @@ def test_from_dict_refuses_a_digest_that_is_not_64_lowercase_hex_digits(digest: 
             lambda d: d["context"].update(yy=1, zz=2),
             "result.context: unexpected keys ['yy', 'zz']; expected only ['inputs', 'metadata']",
         ),
-        (lambda d: d.update(success=1), "result.success: 1 disagrees with the lineage, which gives True"),
+        (lambda d: d.update(success=1), "result.success: got int 1 where the lineage gives bool True"),
+        (
+            lambda d: d.update(run_id=type("Head", (str,), {})(d["run_id"])),
+            "result.run_id: got Head 'RUNID' where the lineage gives str 'RUNID'",
+        ),
         (
             lambda d: d.update(pending_step_id="h"),
             "result.pending_step_id: 'h' disagrees with the lineage, which gives None",
@@ -331,7 +336,7 @@ def test_from_dict_refuses_a_digest_that_is_not_64_lowercase_hex_digits(digest: 
 def test_from_dict_refusal_messages_are_exact(edit: object, message: str) -> None:
     document = _document()
     edit(document)  # type: ignore[operator]
-    assert _refusal(document) == message
+    assert _refusal(document) == message.replace("'RUNID'", brief_repr(str(document["run_id"])))
 
 
 def test_from_dict_refuses_a_run_suspended_before_a_step_that_is_not_human() -> None:

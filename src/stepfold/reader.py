@@ -286,9 +286,14 @@ def _check_derived(
     if fmt == RESULT_FORMAT:
         derived.update(run_id=result.run_id, waiting_for=result.waiting_for, pending_effect=result.pending_effect)
     for key, expected in derived.items():
-        if read_field(doc, "result", key) != expected or type(doc[key]) is not type(expected):
+        if read_field(doc, "result", key) != expected:
             raise InvalidDocumentError(
                 f"result.{key}: {brief_repr(doc[key])} disagrees with the lineage, which gives {brief_repr(expected)}"
+            )
+        if type(doc[key]) is not type(expected):  # equal, but e.g. 1 for True or a str subclass
+            raise InvalidDocumentError(
+                f"result.{key}: got {type(doc[key]).__name__} {brief_repr(doc[key])} where the lineage gives "
+                f"{type(expected).__name__} {brief_repr(expected)}"
             )
     recorded_ids = read_field(lineage_doc, "result.lineage", "executed_step_ids")
     if recorded_ids != list(result.lineage.executed_step_ids):
