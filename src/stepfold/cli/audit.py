@@ -23,8 +23,7 @@ from stepfold.reader import read_workflow
 from stepfold.registry import operations_for
 from stepfold.result import OrchestrationResult
 from stepfold.signing import Signature, SigningError, generate_key, load_public_key, public_key_hex, signature_valid
-from stepfold.store import MIN_PREFIX, SQLiteStore
-from stepfold.store.sqlite import HEX_DIGITS
+from stepfold.store import HEX_DIGITS, MIN_PREFIX, SQLiteStore
 from stepfold.verdict import OK, TAMPERED, Verification
 from stepfold.verification import verify
 from stepfold.workflow import WorkflowDefinition
