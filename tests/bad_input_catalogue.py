@@ -927,6 +927,16 @@ ROWS: list[Row] = [
         ("tests/test_policy.py::test_policy_refuses_bad_limits",),
     ),
     Row(
+        "policy-not-a-policy",
+        "Policy arguments",
+        '`run_mission("echo", policy="x")`',
+        lambda _: run_mission("echo", policy="x"),
+        (
+            "tests/test_registry.py::"
+            "test_the_mission_api_refuses_a_policy_or_table_of_the_wrong_type_before_anything_runs",
+        ),
+    ),
+    Row(
         "policy-past-i-json",
         "Policy arguments",
         "`Policy(max_steps=10**100)`",
@@ -1138,6 +1148,13 @@ ROWS: list[Row] = [
         (_BUG_DEEP,),
     ),
     # verify -----------------------------------------------------------------------------------------
+    Row(
+        "verify-bad-operations",
+        "`verify` of junk (never raises)",
+        "`verify(doc, operations=[1])` (the caller's argument: raised, not a verdict)",
+        lambda _: verify(_document(), operations=[1]),
+        ("tests/test_verification.py::test_verify_refuses_arguments_that_are_not_what_it_takes",),
+    ),
     Row(
         "verify-junk",
         "`verify` of junk (never raises)",

@@ -250,3 +250,11 @@ def test_a_suite_over_a_dask_cluster_has_the_same_digest(dask_executor: concurre
     assert [[r.to_dict() for r in s.results] for s in there.scenarios] == [
         [r.to_dict() for r in s.results] for s in here.scenarios
     ]
+
+
+def test_run_call_refuses_what_is_not_a_call() -> None:
+    from stepfold.batch import run_call
+    from stepfold.errors import InvalidValueError
+
+    with pytest.raises(InvalidValueError, match=r"^call: expected a MissionCall, got int$"):
+        run_call(3)  # type: ignore[arg-type]

@@ -552,6 +552,18 @@ def test_a_handler_raising_gives_a_failed_outcome() -> None:
     assert [step.id for step in result.executed_steps] == ["call"]
 
 
+def test_a_handler_exception_of_an_odd_name_or_message_still_gives_a_failed_outcome() -> None:
+    """A nameless exception type and a message with a lone surrogate: a failed outcome, never a refused drive."""
+    workflow = WorkflowDefinition(id="w", steps=[effect_step("call", "api")])
+    for raised, error in [
+        (type("", (Exception,), {})("m"), {"type": "Exception", "message": "m"}),
+        (ValueError("bad \ud800"), {"type": "ValueError", "message": "bad \\ud800"}),
+    ]:
+        result = drive(workflow, effects={"api": Recorder(always_raise(raised))})
+        assert outcome_of(result, "call") == {"ok": False, "error": error, "attempts": 1}
+        assert result.status == "failed"
+
+
 class Unprintable(Exception):
     def __str__(self) -> str:
         raise RuntimeError("no message for you")

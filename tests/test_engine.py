@@ -23,10 +23,12 @@ from stepfold import (
     StepfoldError,
     StepSpec,
     WorkflowDefinition,
+    canonical_json,
     fork,
     resume,
     run_workflow,
     thaw,
+    verify,
 )
 from stepfold.operations import Operation
 from tests.strategies import human_workflows, plain_states, plain_values, runtime_workflows
@@ -389,3 +391,28 @@ def test_fork_refuses_what_it_cannot_fork_naming_it(subject: object, step_id: st
     with pytest.raises(InvalidValueError) as info:
         fork(_forkable({"h": 1, "h2": 2}) if subject is None else subject, step_id)  # type: ignore[arg-type]
     assert str(info.value) == message
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no")
+
+
+def test_an_operations_failure_is_recorded_in_words_a_record_can_keep() -> None:
+    """A message with a lone surrogate, one that cannot be printed, one of megabytes: the run fails its step, and
+    its result encodes, saves and verifies like any other."""
+    workflow = WorkflowDefinition(id="w", steps=[StepSpec("a", "runtime", {"operation": "odd"})])
+    for raised, reason in [
+        (ValueError("bad \ud800"), "ValueError: bad \\ud800"),
+        (_Unprintable(), "_Unprintable: (a _Unprintable whose message cannot be printed)"),
+        (ValueError("x" * 3_000_000), "ValueError: " + "x" * 2000 + "… (2998000 more characters)"),
+    ]:
+
+        def odd(state: State, step: StepSpec, raised: Exception = raised) -> State:
+            raise raised
+
+        operations = DEFAULT_OPERATIONS.set("odd", odd)
+        result = run_workflow(workflow, operations=operations)
+        assert result.error_message == f"step 'a' (operation 'odd') failed: {reason}"
+        canonical_json(result.to_dict())  # UTF-8 JSON, as the store and export write it
+        assert verify(result, operations=operations).ok

@@ -331,3 +331,12 @@ def test_an_outcome_with_extra_keys_names_each() -> None:
     with pytest.raises(InvalidValueError) as info:
         read_outcome(freeze({"ok": True, "value": 1, "attempts": 1, "x": 1, "y": 2}), "inputs.s")
     assert str(info.value).endswith("; unexpected 'x', 'y'")
+
+
+def test_read_outcome_of_plain_data_freezes_it_first_holding_its_value_to_the_domain() -> None:
+    """A caller's dict (not a recorded, frozen outcome) is read as its frozen form: no assert, also under -O."""
+    assert read_outcome({"ok": True, "value": [1], "attempts": 1}, "w") == EffectOutcome(  # type: ignore[arg-type]
+        True, freeze([1]), None, None, 1
+    )
+    with pytest.raises(InvalidValueError, match=r"^w\.value: nan is not allowed \(only finite numbers\)$"):
+        read_outcome({"ok": True, "value": float("nan"), "attempts": 1}, "w")  # type: ignore[arg-type]

@@ -284,3 +284,33 @@ def test_int_param_accepts_its_minimum_and_refuses_below() -> None:
         int_param(pmap({"n": 1}), "n", 0, minimum=2)
     with pytest.raises(InvalidValueError, match=r"^params\.n: expected an int >= 0, got True$"):
         int_param(pmap({"n": True}), "n", 0)
+
+
+@pytest.mark.usefixtures("registry_restored")
+def test_the_mission_api_refuses_a_policy_or_table_of_the_wrong_type_before_anything_runs() -> None:
+    """Every path to a run (missions, batches, suites) passes `check_workflow`, which names a policy that is not one;
+    the mission API names operation and effect tables that are not mappings, and registers nothing."""
+    for call, message in [
+        (lambda: build_workflow(MissionSpec("echo"), policy="x"), "policy: expected a Policy, got str"),  # type: ignore[arg-type]
+        (lambda: run_mission("echo", policy="x"), "policy: expected a Policy, got str"),  # type: ignore[arg-type]
+        (
+            lambda: run_mission("echo", operations=[1]),  # type: ignore[arg-type]
+            "operations: expected a mapping of names to operations, got list",
+        ),
+        (
+            lambda: register_mission("odd", build_greeting, operations=[1]),  # type: ignore[arg-type]
+            "operations: expected a mapping of names to operations, got list",
+        ),
+        (
+            lambda: register_mission("odd", build_greeting, effects=[1]),  # type: ignore[arg-type]
+            "effects: expected a mapping of effect names to Effects, got list",
+        ),
+        (
+            lambda: mission_operations("echo", base=None),  # type: ignore[arg-type]
+            "operations: expected a mapping of names to operations, got NoneType",
+        ),
+    ]:
+        with pytest.raises(InvalidValueError) as info:
+            call()  # type: ignore[no-untyped-call]
+        assert str(info.value) == message
+    assert "odd" not in MISSION_REGISTRY

@@ -535,3 +535,10 @@ def test_a_state_whose_value_contains_the_state_mapping_itself_is_a_cycle_at_tha
     with pytest.raises(InvalidValueError) as info:
         State(data)
     assert str(info.value) == "state.k: a container contains itself (a cycle)"
+
+
+def test_apply_and_state_delta_refuse_what_is_not_a_delta_or_a_state() -> None:
+    with pytest.raises(InvalidValueError, match=r"^delta: expected a StateDelta, got dict$"):
+        State().apply({"set": {}})  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match=r"^state_delta: expected two States, got int and dict$"):
+        state_delta(1, {})  # type: ignore[arg-type]

@@ -666,3 +666,20 @@ def test_an_entry_edited_in_a_stored_state_is_tampered_for_verify(tmp_path: Path
         assert "initial state" in verdict.reason
     assert verify(loaded, replay=False, trust_accumulators=True).verdict == "ok"  # what load itself checks
     assert verify(run_workflow(WorkflowDefinition(id="w", steps=steps), context)).verdict == "ok"
+
+
+def test_a_store_names_arguments_that_are_not_what_it_takes_and_a_closed_handle(tmp_path: Path) -> None:
+    """A bad argument or a closed store is the caller's, never reported as a damaged file."""
+    for path in (None, 3, str(tmp_path / "a\0b.db")):
+        with pytest.raises(StoreError, match=r"^store path: expected a file name, got "):
+            SQLiteStore(path)  # type: ignore[arg-type]
+    store = SQLiteStore(tmp_path / "runs.db")
+    result = run_workflow(_workflow(1), ExecutionContext(initial_state=_state(2)))
+    with pytest.raises(StoreError, match=r"^resumed_from: expected a run id or None, got 3$"):
+        store.save(result, resumed_from=3)  # type: ignore[arg-type]
+    for digest in (3, "\ud800" * 6):
+        with pytest.raises(StoreError, match=r"^load_state: expected a state digest \(64 hex digits\), got "):
+            store.load_state(digest)  # type: ignore[arg-type]
+    store.close()
+    with pytest.raises(StoreError, match=r"the store was closed; open it again to use it$"):
+        store.runs()

@@ -1280,3 +1280,17 @@ def test_a_recorded_input_the_step_now_refuses_diverges_at_the_start() -> None:
         TIER2_POLICY,
     )
     assert verdict.reason.startswith("the record is intact but replaying it is refused: inputs.h: step 'h' ")
+
+
+def test_verify_refuses_arguments_that_are_not_what_it_takes() -> None:
+    """Junk in the document is a verdict; junk in the caller's own arguments is an `InvalidValueError` naming it
+    (an operation table that is not a mapping was reported as a diverged run)."""
+    done = _two_step_run()
+    for call, message in [
+        (lambda: verify(done, operations=[1]), "operations: expected a mapping of names to operations, got list"),  # type: ignore[arg-type]
+        (lambda: verify(done, operations=None), "operations: expected a mapping of names to operations, got NoneType"),  # type: ignore[arg-type]
+        (lambda: verify(done, expect_head=3), "expect_head: expected a head (64 hex digits) or None, got 3"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(InvalidValueError) as info:
+            call()  # type: ignore[no-untyped-call]
+        assert str(info.value) == message

@@ -100,6 +100,8 @@ def run_call(call: MissionCall, *, policy: Policy = TIER2_POLICY) -> Orchestrati
 
     Raises what `run_mission` raises for a call that cannot run (e.g. `UnknownMissionError`).
     """
+    if not isinstance(call, MissionCall):
+        raise InvalidValueError(f"call: expected a MissionCall, got {type(call).__name__}")
     return run_mission(call.mission, ExecutionContext(call.state, call.inputs), call.params, policy=policy)
 
 

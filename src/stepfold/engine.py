@@ -19,7 +19,7 @@ from stepfold.errors import AntiFailureViolation, EnvelopeViolation, InvalidInpu
 from stepfold.failure import effect_failed, operation_failed
 from stepfold.frozen import thaw, values_identical
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
-from stepfold.messages import brief_repr, format_path
+from stepfold.messages import brief_repr, exception_text, format_path
 from stepfold.operations import DEFAULT_OPERATIONS
 from stepfold.operations.base import Operation
 from stepfold.outcome import read_outcome
@@ -267,10 +267,10 @@ def _fold(
         if isinstance(after, InvalidInputError) and step.kind == HUMAN:
             raise InvalidInputError(
                 f"{format_path('inputs', [step.id])}: step {step.id!r} (operation {name!r}) refused the input "
-                f"{brief_repr(thaw(given))}: {after}; nothing was recorded"
+                f"{brief_repr(thaw(given))}: {exception_text(after)}; nothing was recorded"
             ) from None
         if not isinstance(after, State):
-            reason = after if isinstance(after, str) else f"{type(after).__name__}: {after}"
+            reason = after if isinstance(after, str) else f"{type(after).__name__}: {exception_text(after)}"
             message = operation_failed(step, reason)
             lineage = lineage.append(LineageEntry(executed, given, state, FAILED))
             receipt = receipt.extend(step.id, step.digest, digest_of_input, state.digest, FAILED)
@@ -305,7 +305,7 @@ def _apply(operation: Operation, state: State, step: StepSpec) -> State | Invali
     except InvalidInputError as refusal:
         return refusal
     except Exception as exc:  # an operation's failure is data: it halts the run, never the caller
-        return f"{type(exc).__name__}: {exc}"
+        return f"{type(exc).__name__}: {exception_text(exc)}"
     if not isinstance(after, State):
         return f"TypeError: returned {type(after).__name__}, not a State"
     return after

@@ -7,7 +7,7 @@ import re
 import reprlib
 from collections.abc import Callable, Sequence
 
-__all__ = ["format_path", "brief_repr", "describe_int"]
+__all__ = ["format_path", "brief_repr", "describe_int", "exception_text", "MAX_ERROR_MESSAGE"]
 
 _PATH_ENDS = 8  # a path deeper than 3 * 8 levels shows its first and last 8 segments
 _PATH_KEY_CHARS = 64  # a longer key is abbreviated in error paths, so that a message stays short
@@ -81,3 +81,26 @@ def describe_int(n: int) -> str:
     """An int for a message: its digits, or its size when it is longer than 256 bits."""
     # str() of an int past 4300 digits raises ValueError (CPython's guard); name its size instead.
     return str(n) if n.bit_length() <= _BRIEF_INT_BITS else f"of {n.bit_length()} bits"
+
+
+MAX_ERROR_MESSAGE = 2000
+"""The longest exception message a record keeps (an operation's failure, an effect's): the rest is counted."""
+
+
+def exception_text(exc: BaseException, *, one_line: bool = False) -> str:
+    """An exception's message as a record can keep it: never raising (a `__str__` that raises is named), lone
+    surrogates escaped (the record is UTF-8 JSON), at most `MAX_ERROR_MESSAGE` characters (the rest counted);
+    with `one_line`, its whitespace runs collapsed to single spaces."""
+    try:
+        text = str(exc)
+        if one_line:
+            text = " ".join(text.split())
+    except Exception:  # an exception whose message cannot be printed still makes a record
+        return f"(a {type(exc).__name__} whose message cannot be printed)"
+    if one_line and not text:
+        text = "(no message)"
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) > MAX_ERROR_MESSAGE:
+        text = f"{text[:MAX_ERROR_MESSAGE]}… ({len(text) - MAX_ERROR_MESSAGE} more characters)"
+    return text

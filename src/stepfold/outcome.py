@@ -82,7 +82,13 @@ def failed_outcome(error_type: str, message: str, *, attempts: int = 1) -> Param
 
 
 def read_outcome(value: Value, where: str) -> EffectOutcome:
-    """Read a recorded outcome; `InvalidValueError` starting with `where` and saying what is wrong otherwise."""
+    """Read a recorded outcome; `InvalidValueError` starting with `where` and saying what is wrong otherwise.
+
+    A recorded outcome is frozen already; plain data (a caller's dict) is frozen first, so its value is
+    held to the value domain too.
+    """
+    if not isinstance(value, PMap):
+        value = freeze(value, path=where)
     problem = _problem(value)
     if problem is not None:
         raise InvalidValueError(f"{where}: an effect outcome must be {OUTCOME_SHAPES}; {problem}")

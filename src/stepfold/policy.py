@@ -148,6 +148,8 @@ def check_workflow(
     must name one; skipped when `operations` is None), step count and human
     step count (`AntiFailureViolation`).
     """
+    if not isinstance(policy, Policy):  # every path to a run passes here: the mission API, batches, suites
+        raise InvalidValueError(f"policy: expected a Policy, got {type(policy).__name__}")
     allowed = sorted(policy.allowed_kinds)
     for index, step in enumerate(workflow.steps):
         if step.kind not in policy.allowed_kinds:

@@ -52,10 +52,9 @@ def register_mission(
     if name in MISSION_REGISTRY and not replace:
         raise InvalidValueError(f"mission {name!r} is already registered; pass replace=True to replace it")
     given = builder if isinstance(builder, Mission) else Mission(builder)
+    extra = Mission(given.builder, operations, effects=effects)  # the same checks a Mission makes of its own
     mission = attrs.evolve(
-        given,
-        operations=given.operations + pmap(operations or {}),
-        effects={**given.effects, **(effects or {})},
+        given, operations=given.operations + extra.operations, effects={**given.effects, **extra.effects}
     )
     MISSION_REGISTRY[name] = mission
     return mission
@@ -72,6 +71,8 @@ def lookup_mission(name: str) -> Mission:
 
 def mission_operations(name: str, base: Mapping[str, Operation] = DEFAULT_OPERATIONS) -> PMap[str, Operation]:
     """`base` plus the operations the mission registered under `name` brings (its own win on a clash)."""
+    if not isinstance(base, Mapping):
+        raise InvalidValueError(f"operations: expected a mapping of names to operations, got {type(base).__name__}")
     own = lookup_mission(name).operations
     table = base if isinstance(base, PMap) else pmap(base)
     return table + own if own else table

@@ -301,6 +301,8 @@ class State(Mapping[str, Value]):
 
     def apply(self, delta: StateDelta) -> State:
         """This state with `delta` applied: its `set` entries written, then its `removed` keys dropped."""
+        if not isinstance(delta, StateDelta):  # a {"set", "removed"} document is `StateDelta.from_dict(...)` first
+            raise InvalidValueError(f"delta: expected a StateDelta, got {type(delta).__name__}")
         state = self.update(delta.set)
         for key in delta.removed:
             state = state.remove(key)
@@ -333,6 +335,10 @@ def state_delta(before: State, after: State) -> StateDelta:
     (as every step's state is), this costs O(keys written since the first of
     them was built), not O(size of the state); otherwise it compares every key.
     """
+    if not isinstance(before, State) or not isinstance(after, State):
+        raise InvalidValueError(
+            f"state_delta: expected two States, got {type(before).__name__} and {type(after).__name__}"
+        )
     if before is after:
         return StateDelta()
     old, new = before._data, after._data

@@ -95,7 +95,8 @@ def verify(
     `TIER2_POLICY`). `expect_head` is a head kept somewhere you trust: a
     consistent chain ending elsewhere is "tampered". `replay=False` checks
     the chain and the record only and needs no operations. Never raises for
-    a bad document: it is "tampered", with the reason. A state whose
+    a bad document: it is "tampered", with the reason (a bad argument, e.g.
+    `operations` that is not a mapping, is an `InvalidValueError`). A state whose
     accumulator was taken as given (loaded from a store, unpickled) has its
     digest recomputed from its entries; `trust_accumulators=True` skips that
     (for a store checking rows it wrote itself).
@@ -109,6 +110,12 @@ def verify(
     """
     if policy is not None and not isinstance(policy, Policy):
         raise InvalidValueError(f"policy: expected a Policy or None, got {type(policy).__name__}")
+    if not isinstance(operations, Mapping):  # the caller's argument, not the document's: refused, never a verdict
+        raise InvalidValueError(
+            f"operations: expected a mapping of names to operations, got {type(operations).__name__}"
+        )
+    if expect_head is not None and not isinstance(expect_head, str):
+        raise InvalidValueError(f"expect_head: expected a head (64 hex digits) or None, got {brief_repr(expect_head)}")
     if isinstance(result, OrchestrationResult):
         if (
             result.receipt.policy_digest is None and policy is not None

@@ -15,12 +15,12 @@ import attrs
 
 from stepfold.effect import Effect, EffectCall
 from stepfold.errors import InvalidValueError
+from stepfold.messages import MAX_ERROR_MESSAGE, exception_text
 from stepfold.outcome import failed_outcome, ok_outcome
 from stepfold.values import Params, Value, freeze
 
 __all__ = ["perform", "MAX_ERROR_MESSAGE"]
 
-MAX_ERROR_MESSAGE = 2000
 """Longest error message an outcome records (characters); a longer one keeps its start and says how much was cut."""
 
 
@@ -48,7 +48,7 @@ def perform(effect: Effect, call: EffectCall, *, sleep: Callable[[float], None] 
             if effect.retry.retries(exc, attempt):
                 sleep(effect.retry.delay(attempt))
                 continue
-            return failed_outcome(type(exc).__name__, _one_line(exc), attempts=attempt)
+            return failed_outcome(_type_name(exc), _one_line(exc), attempts=attempt)
         return ok_outcome(value, attempts=attempt)
 
 
@@ -89,10 +89,12 @@ def _within(timeout: float, effect: Effect, call: EffectCall) -> object:
 
 
 def _one_line(exc: BaseException) -> str:
-    try:
-        text = " ".join(str(exc).split()) or "(no message)"
-    except Exception:  # an exception whose message cannot be printed still makes a failed outcome
-        text = f"(a {type(exc).__name__} whose message cannot be printed)"
-    if len(text) > MAX_ERROR_MESSAGE:
-        text = f"{text[:MAX_ERROR_MESSAGE]}… ({len(text) - MAX_ERROR_MESSAGE} more characters)"
-    return text
+    return exception_text(exc, one_line=True)
+
+
+def _type_name(exc: BaseException) -> str:
+    """The exception's type as an outcome records it: a name in the value domain, never empty."""
+    name = type(exc).__name__
+    if not name or not name.isidentifier():  # `type("", (Exception,), {})`, a name with a lone surrogate
+        return "Exception"
+    return name

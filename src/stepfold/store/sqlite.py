@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,6 +70,10 @@ def _translated(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Co
     def wrapper(self: SQLiteStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(self, *args, **kwargs)
+        except sqlite3.ProgrammingError as exc:
+            if "closed" in str(exc).lower():  # the caller's handle, not the file
+                raise StoreError(f"{self.path}: the store was closed; open it again to use it") from None
+            raise StoreError(f"{self.path}: the store is damaged or unreadable ({exc})") from None
         except sqlite3.DatabaseError as exc:
             if "readonly" in str(exc).replace(" ", "").lower():
                 raise StoreError(f"{self.path}: the store was opened read-only; nothing can be saved") from None
@@ -88,6 +93,8 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path, *, create: bool = True, readonly: bool = False) -> None:
         """Open (and, when `create`, create) the store; `StoreError` for a missing, foreign or newer file."""
+        if not isinstance(path, (str, os.PathLike)) or "\0" in str(path):
+            raise StoreError(f"store path: expected a file name, got {brief_repr(path)}")
         self.path = Path(path)
         self.readonly = readonly
         self._connection = open_database(self.path, create=create, readonly=readonly)
@@ -116,6 +123,8 @@ class SQLiteStore:
     @_translated
     def load_state(self, digest: str) -> State:
         """The stored state with this digest; its digest is checked."""
+        if not isinstance(digest, str) or len(digest) != 64 or digest.strip("0123456789abcdef"):
+            raise StoreError(f"load_state: expected a state digest (64 hex digits), got {brief_repr(digest)}")
         return self._states.load(digest)
 
     @_translated
@@ -130,6 +139,8 @@ class SQLiteStore:
         """
         if not isinstance(result, OrchestrationResult):
             raise StoreError(f"save: expected an OrchestrationResult, got {type(result).__name__}")
+        if resumed_from is not None and not isinstance(resumed_from, str):
+            raise StoreError(f"resumed_from: expected a run id or None, got {brief_repr(resumed_from)}")
         run_id = result.run_id
         packed = pack(result.to_dict(include_states=False))
         exclusive = resumed_from is not None and not fork
