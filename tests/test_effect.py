@@ -30,6 +30,8 @@ def _handler(call: EffectCall) -> object:
         ({"multiplier": math.inf}, "retry.multiplier: expected a number >= 1, got inf"),
         ({"multiplier": False}, "retry.multiplier: expected a number >= 1, got False"),
         ({"multiplier": "2"}, "retry.multiplier: expected a number >= 1, got '2'"),
+        ({"initial_delay": 10**400}, "retry.initial_delay: expected a number of seconds >= 0, got <int of 1329 bits>"),
+        ({"multiplier": 10**400}, "retry.multiplier: expected a number >= 1, got <int of 1329 bits>"),
         ({"retry_on": 3}, "retry.retry_on: expected exception classes, got 3"),
         ({"retry_on": [ValueError, 3]}, "retry.retry_on: expected exception classes, got 3"),
         ({"retry_on": int}, "retry.retry_on: expected exception classes, got <class 'int'>"),
@@ -74,6 +76,11 @@ def test_retries_only_a_listed_failure_before_the_last_attempt() -> None:
         (_handler, {"timeout": True}, "effect timeout: expected None or a number of seconds > 0, got True"),
         (_handler, {"timeout": math.inf}, "effect timeout: expected None or a number of seconds > 0, got inf"),
         (_handler, {"timeout": "1"}, "effect timeout: expected None or a number of seconds > 0, got '1'"),
+        (
+            _handler,
+            {"timeout": 10**400},
+            "effect timeout: expected None or a number of seconds > 0, got <int of 1329 bits>",
+        ),
         (_handler, {"retry": 3}, "effect retry: expected a RetryPolicy, got 3"),
     ],
 )

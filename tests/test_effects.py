@@ -1079,3 +1079,14 @@ def test_core_loads_no_shell_module() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_drive_refuses_a_store_that_is_not_one_before_performing_anything() -> None:
+    handler = Recorder(lambda call: 1)
+    workflow = WorkflowDefinition(id="w", steps=[effect_step("call", "api")])
+    for store in (3, "runs.db"):
+        with pytest.raises(
+            stepfold.InvalidValueError, match=r"^store: expected None or a run store \(save and continuation"
+        ):
+            drive(workflow, effects={"api": handler}, store=store)  # type: ignore[arg-type]
+    assert handler.calls == []

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,3 +91,32 @@ def test_a_pickled_state_is_its_entries_and_accumulator() -> None:
     again = pickle.loads(pickle.dumps(state))
     assert again == state and again.digest == state.digest and again.accumulator == state.accumulator
     assert again.set("more", 1).digest == state.set("more", 1).digest
+
+
+def test_every_many_run_entry_point_refuses_an_executor_or_policy_that_is_not_one_before_running() -> None:
+    """`run_many`, `run_as_completed`, `run_in_order` and `run_suite` share one check (`worker.check_arguments`)."""
+    from stepfold import Policy, run_as_completed, run_in_order, run_many
+    from stepfold.errors import InvalidValueError
+    from stepfold.suite import Scenario, Suite, run_suite
+    from stepfold.worker import check_arguments
+
+    calls = [MissionCall("echo")]
+    suite = Suite("s", [Scenario("a", {}, [("echo", {}, {})])])
+    number: Any = 3  # what an untyped caller passes
+    text: Any = "x"
+    executor_message = (
+        "executor: expected None or an executor with submit (a concurrent.futures.Executor, a Dask client's "
+        "get_executor()), got int"
+    )
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: run_many(calls, executor=number), executor_message),
+        (lambda: run_as_completed(calls, executor=number), executor_message),
+        (lambda: run_in_order(calls, executor=number), executor_message),
+        (lambda: run_suite(suite, executor=number), executor_message),
+        (lambda: run_many(calls, policy=text), "policy: expected a Policy, got str"),
+    ]
+    for call, message in cases:
+        with pytest.raises(InvalidValueError) as info:
+            call()
+        assert str(info.value) == message
+    check_arguments(None, Policy())  # what every default is

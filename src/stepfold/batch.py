@@ -40,7 +40,7 @@ from stepfold.plugins import discover_missions
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.registry import run_mission
 from stepfold.result import OrchestrationResult
-from stepfold.worker import ChainError, Submitted, in_memory, submit_chains
+from stepfold.worker import ChainError, Submitted, check_arguments, in_memory, submit_chains
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
@@ -238,6 +238,7 @@ def _outcomes(
     *,
     ordered: bool,
 ) -> Iterator[tuple[int, Outcome]]:
+    check_arguments(executor, policy)
     size, ahead = _positive("chunksize", chunksize), _positive("window", window)
     if in_memory(executor):  # missions are looked up here; a worker process discovers its own
         discover_missions()
@@ -290,6 +291,7 @@ def run_many(
     """
     if errors not in ERRORS:
         raise InvalidValueError(f"errors: expected one of {list(ERRORS)}, got {brief_repr(errors)}")
+    check_arguments(executor, policy)
     size, ahead = _positive("chunksize", chunksize), _positive("window", window)
     listed = list(_checked(calls)) if isinstance(calls, (list, tuple)) else calls  # checked before anything runs
     if in_memory(executor):  # missions are looked up here; a worker process discovers its own

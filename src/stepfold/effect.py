@@ -86,13 +86,23 @@ def _positive_int(_instance: object, attribute: attrs.Attribute[int], value: int
         raise InvalidValueError(f"retry.{attribute.name}: expected an int >= 1, got {brief_repr(value)}")
 
 
+def _finite(value: object) -> bool:
+    """A real number a float can hold: not a bool, not NaN or infinite, not an int past a float's range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int of hundreds of digits: no timer takes it
+        return False
+
+
 def _seconds(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if not _finite(value) or value < 0:
         raise InvalidValueError(f"retry.{attribute.name}: expected a number of seconds >= 0, got {brief_repr(value)}")
 
 
 def _multiplier(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 1:
+    if not _finite(value) or value < 1:
         raise InvalidValueError(f"retry.multiplier: expected a number >= 1, got {brief_repr(value)}")
 
 
@@ -146,7 +156,7 @@ def _handler(_instance: object, _attribute: attrs.Attribute[Handler], value: Han
 def _timeout(_instance: object, _attribute: attrs.Attribute[float | None], value: float | None) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if not _finite(value) or value <= 0:
         raise InvalidValueError(f"effect timeout: expected None or a number of seconds > 0, got {brief_repr(value)}")
 
 

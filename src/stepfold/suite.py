@@ -39,7 +39,7 @@ from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.registry import mission_operations
 from stepfold.result import OrchestrationResult
 from stepfold.state import State, to_state
-from stepfold.worker import ChainError, run_chain, submit_chains
+from stepfold.worker import ChainError, check_arguments, run_chain, submit_chains
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
@@ -280,6 +280,7 @@ def run_suite(
     fails or suspends is a result, and ends its scenario. Each scenario is
     one task of `stepfold.worker`'s protocol.
     """
+    check_arguments(executor, policy)
     discover_missions()
     check_suite(suite, policy=policy)
     if executor is None:

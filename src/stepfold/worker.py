@@ -29,7 +29,7 @@ from typing import Any
 
 import attrs
 
-from stepfold.errors import StepfoldError
+from stepfold.errors import InvalidValueError, StepfoldError
 from stepfold.lineage import COMPLETED
 from stepfold.mission_call import MissionCall
 from stepfold.plugins import discover_missions
@@ -42,6 +42,7 @@ from stepfold.values import Params
 from stepfold.workflow import ExecutionContext
 
 __all__ = [
+    "check_arguments",
     "Chain",
     "ChainError",
     "run_chain",
@@ -198,6 +199,17 @@ class Submitted:
     def cancel(self) -> None:
         """Cancel the task if it has not started."""
         self.future.cancel()
+
+
+def check_arguments(executor: object, policy: object) -> None:
+    """Refuse, before any call runs, an executor that cannot take tasks and a policy that is not one."""
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise InvalidValueError(
+            f"executor: expected None or an executor with submit (a concurrent.futures.Executor, a Dask client's "
+            f"get_executor()), got {type(executor).__name__}"
+        )
+    if not isinstance(policy, Policy):
+        raise InvalidValueError(f"policy: expected a Policy, got {type(policy).__name__}")
 
 
 def submit_chains(executor: concurrent.futures.Executor, chains: Sequence[Chain], policy: Policy) -> Submitted:

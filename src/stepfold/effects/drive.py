@@ -102,6 +102,10 @@ def drive(
     the same `EffectCall.key`.
     """
     table = _effects_table(effects)
+    if store is not None and not all(callable(getattr(store, name, None)) for name in ("save", "continuation")):
+        raise InvalidValueError(
+            f"store: expected None or a run store (save and continuation, as SQLiteStore has), got {type(store).__name__}"
+        )
     fresh = isinstance(workflow_or_result, WorkflowDefinition)
     if isinstance(workflow_or_result, WorkflowDefinition):
         context = ExecutionContext() if ctx is None else ctx
