@@ -163,3 +163,16 @@ def test_an_unreadable_golden_document_names_the_field(edit: object, message: st
     with pytest.raises(InvalidDocumentError) as caught:
         compare_golden(golden, result)
     assert message in str(caught.value)
+
+
+def test_golden_functions_refuse_what_is_not_a_suite_result() -> None:
+    from typing import Any
+
+    from stepfold.errors import InvalidValueError
+
+    number: Any = 3  # what an untyped caller passes
+    for call in (lambda: golden_document(number), lambda: compare_golden({}, number)):
+        with pytest.raises(
+            InvalidValueError, match=r"^result: expected a SuiteResult \(what run_suite returns\), got int$"
+        ):
+            call()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from stepfold.errors import InvalidDocumentError
+from stepfold.errors import InvalidDocumentError, InvalidValueError
 from stepfold.fields import read_field, read_mapping, read_sequence, read_text
 from stepfold.lineage import COMPLETED
 from stepfold.messages import brief_repr
@@ -27,6 +27,11 @@ GOLDEN_FORMAT = "stepfold/golden/1"
 """The `format` of a golden document."""
 
 
+def _check_suite_result(result: object) -> None:
+    if not isinstance(result, SuiteResult):
+        raise InvalidValueError(f"result: expected a SuiteResult (what run_suite returns), got {type(result).__name__}")
+
+
 def golden_document(result: SuiteResult) -> dict[str, object]:
     """The golden record of a suite run: per scenario and mission, the receipt's head, status, digests and links.
 
@@ -34,6 +39,7 @@ def golden_document(result: SuiteResult) -> dict[str, object]:
     "status", "workflow_digest", "initial_state_digest", "links": [{"step", "status", "hash"}, ...]}}}}`,
     in suite and run order (write it without sorting keys).
     """
+    _check_suite_result(result)
     scenarios: dict[str, object] = {}
     for outcome in result.scenarios:
         missions: dict[str, object] = {}
@@ -211,6 +217,7 @@ def compare_golden(golden: object, result: SuiteResult) -> tuple[GoldenDivergenc
 
     A golden document that cannot be read raises `InvalidDocumentError` naming the field.
     """
+    _check_suite_result(result)
     recorded = _read_golden(golden)
     found: list[GoldenDivergence] = []
     names = {outcome.name for outcome in result.scenarios}
