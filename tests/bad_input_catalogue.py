@@ -236,7 +236,7 @@ class LongMapping(Mapping[str, object]):
         return self._size
 
 
-class _Lying(Mapping[str, object]):
+class LyingMapping(Mapping[str, object]):
     """Lists the key "a" but raises KeyError looking it up (a buggy user Mapping)."""
 
     def __getitem__(self, key: str) -> object:
@@ -293,7 +293,7 @@ ROWS: list[Row] = [
         "state-lying-mapping",
         "State values",
         "`State(m)`, `m` a Mapping listing a key its lookup raises `KeyError` for",
-        lambda _: State(_Lying()),
+        lambda _: State(LyingMapping()),
         ("tests/test_values.py::test_a_mapping_whose_lookup_contradicts_its_keys_is_refused_naming_where",),
     ),
     Row(

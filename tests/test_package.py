@@ -89,7 +89,7 @@ LAYERS: list[list[str]] = [
         "fields",
         "reader",
     ],
-    ["engine", "verdict", "verification", "transfer"],
+    ["engine", "verdict", "divergence", "verification", "transfer"],
     ["missions", "builder", "registry", "mission_call"],
     ["testing"],
     ["plugins", "effects", "worker", "pool", "batch", "suite", "golden", "signing", "store", "cli", "pytest_plugin"],

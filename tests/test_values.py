@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from enum import Enum, IntEnum
 from types import MappingProxyType
 from typing import Any
@@ -36,6 +36,7 @@ from stepfold.canonical import plain_json
 from stepfold.frozen import values_identical
 from stepfold.messages import brief_repr
 from stepfold.values import MAX_SAFE_INTEGER, freeze_entry, freeze_map
+from tests.bad_input_catalogue import LyingMapping
 from tests.strategies import keys, plain_values
 
 # Strategies local to this module ---------------------------------------------
@@ -251,25 +252,12 @@ def test_non_string_keys_are_refused_naming_the_mapping() -> None:
         freeze({"outer": {"\ud800": 1}}, path="initial_state")
 
 
-class _Lying(Mapping[str, object]):
-    """Lists a key its own lookup does not find (a buggy user Mapping)."""
-
-    def __getitem__(self, key: str) -> object:
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(["a"])
-
-    def __len__(self) -> int:
-        return 1
-
-
 def test_a_mapping_whose_lookup_contradicts_its_keys_is_refused_naming_where() -> None:
-    message = "a _Lying that lists the key 'a' but raises KeyError looking it up"
+    message = "a LyingMapping that lists the key 'a' but raises KeyError looking it up"
     with pytest.raises(InvalidValueError) as info:
-        freeze({"x": [_Lying()]})
+        freeze({"x": [LyingMapping()]})
     assert str(info.value) == f"value.x[0]: {message}"
-    for source, where in [(_Lying(), "state"), ({"x": _Lying()}, "state.x")]:
+    for source, where in [(LyingMapping(), "state"), ({"x": LyingMapping()}, "state.x")]:
         with pytest.raises(InvalidValueError) as info:
             State(source)
         assert str(info.value) == f"{where}: {message}"

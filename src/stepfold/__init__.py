@@ -26,6 +26,7 @@ core      workflow    StepSpec, WorkflowDefinition, ExecutionContext
           fields, reader   reading documents back (from_dict)
           engine      the fold: run_workflow, resume, fork, replay
           verdict, verification   verify: ok / tampered / diverged / unverifiable
+          divergence  how a replay differs from its record: the step, and what differed
           transfer    a result across a process boundary: packed, rebuilt, checked by its head
 missions  missions/   Mission and the built-in missions
           builder     MissionSpec, build_workflow; registry: names -> missions

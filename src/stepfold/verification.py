@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from stepfold.canonical import sha256_json
+from stepfold.divergence import first_divergence
 from stepfold.engine import replay, step_as_run
 from stepfold.errors import (
     EnvelopeViolation,
@@ -35,7 +36,7 @@ from stepfold.errors import (
     StepfoldError,
     UnsupportedDocumentError,
 )
-from stepfold.frozen import thaw, values_identical
+from stepfold.frozen import values_identical
 from stepfold.lineage import COMPLETED, FAILED
 from stepfold.messages import brief_repr
 from stepfold.operations import DEFAULT_OPERATIONS
@@ -45,7 +46,7 @@ from stepfold.reader import read_result
 from stepfold.receipt import ReceiptLink, genesis_hash, input_digest, link_hash
 from stepfold.rehash import content_digests
 from stepfold.result import OrchestrationResult
-from stepfold.state import State, state_delta
+from stepfold.state import State
 from stepfold.values import Value
 from stepfold.verdict import DIVERGED, OK, TAMPERED, UNVERIFIABLE, VERDICTS, Mismatch, Verification
 from stepfold.workflow import StepSpec
@@ -347,28 +348,19 @@ def _replay(result: OrchestrationResult, operations: Mapping[str, Operation], po
     except StepfoldError as exc:
         verdict = DIVERGED if isinstance(exc, InvalidValueError) else UNVERIFIABLE
         return _verdict(verdict, 0, None, f"the record is intact but replaying it is refused: {exc}", policy)
-    recorded, again = result.receipt.links, replayed.receipt.links
-    for index in range(max(len(recorded), len(again))):
-        if index >= len(recorded) or index >= len(again) or recorded[index] != again[index]:
-            # Both chains follow the workflow step by step (the record was checked against it), so step `index` exists.
-            mismatch = Mismatch(index, result.workflow.steps[index].id)
-            what = _divergence(
-                recorded[index] if index < len(recorded) else None, again[index] if index < len(again) else None
-            )
-            if what == _OTHER_STATE:
-                what += ": " + _state_difference(
-                    result.lineage.entries[index].state, replayed.lineage.entries[index].state
-                )
-            elif index < len(again) and again[index].status == FAILED and replayed.error_message:
-                what += f" ({replayed.error_message})"
-            return _verdict(
-                DIVERGED,
-                index,
-                mismatch,
-                f"the record is intact, but replay diverges at {mismatch}: {what}",
-                policy,
-                replayed,
-            )
+    diverged = first_divergence(result, replayed)
+    if diverged is not None:
+        index, what = diverged
+        mismatch = Mismatch(index, result.workflow.steps[index].id)
+        return _verdict(
+            DIVERGED,
+            index,
+            mismatch,
+            f"the record is intact, but replay diverges at {mismatch}: {what}",
+            policy,
+            replayed,
+        )
+    recorded = result.receipt.links
     if replayed.status != result.status or replayed.error_message != result.error_message:
         return _verdict(
             DIVERGED,
@@ -386,34 +378,3 @@ def _replay(result: OrchestrationResult, operations: Mapping[str, Operation], po
         policy,
         replayed,
     )
-
-
-def _divergence(recorded: ReceiptLink | None, again: ReceiptLink | None) -> str:
-    if recorded is None:
-        return "the replay runs a step the record does not have"
-    if again is None:
-        return "the record has a step the replay does not run"
-    if recorded.status != again.status:
-        return f"the step {again.status} on replay but {recorded.status} in the record"
-    if recorded.state_digest != again.state_digest:
-        return _OTHER_STATE
-    return "the step's link differs on replay"
-
-
-_OTHER_STATE = "the step produces a different state on replay"
-
-_SHOWN_KEYS = 3
-"""How many of the keys a diverging step left otherwise a reason names (the rest are counted)."""
-
-
-def _state_difference(recorded: State, replayed: State) -> str:
-    """What differs between the state a step left in the record and on replay: the first keys, each both ways."""
-    delta = state_delta(recorded, replayed)
-    keys = sorted([*delta.set, *delta.removed])
-    shown = []
-    for key in keys[:_SHOWN_KEYS]:
-        now = brief_repr(thaw(delta.set[key])) if key in delta.set else "absent"
-        was = brief_repr(thaw(recorded[key])) if key in recorded else "absent"
-        shown.append(f"{brief_repr(key)} is {now} on replay, {was} in the record")
-    more = len(keys) - len(shown)
-    return "; ".join(shown) + (f"; and {more} more key{'s' if more != 1 else ''}" if more > 0 else "")
