@@ -1,22 +1,149 @@
-"""The collector room: frozen containers that grow with the data are not walked by the cyclic GC."""
+"""The collector room: nothing stepfold makes for a frozen value, a state or a result is walked by the cyclic GC."""
 
 from __future__ import annotations
 
 import gc
+import pickle
 import weakref
+from collections.abc import Iterator
 
 from hypothesis import given
 from hypothesis import strategies as st
-from pyrsistent import PMap, PVector
+from pyrsistent import PMap, PVector, pmap
 
-from stepfold import ExecutionContext, Policy, State, freeze, run_workflow
-from stepfold.collector import UNTRACK_FROM, untrack, untrack_map
+from stepfold import ExecutionContext, Policy, State, freeze, run_mission, run_workflow
+from stepfold.collector import UNTRACK_FROM, _by_pmap, _tuple_buckets, frozen_map, untrack, untrack_map, untrack_value
+from stepfold.transfer import pack, unpack
 from stepfold.workflow import StepSpec, WorkflowDefinition
+from tests.strategies import plain_states, plain_values, small_keys
 
 
 def _buckets(mapping: object) -> object:
     assert isinstance(mapping, PMap)
     return mapping._buckets  # type: ignore[attr-defined]  # pyrsistent internals, on purpose
+
+
+def _reachable(root: object) -> Iterator[object]:
+    """Every object reachable from `root` through the collector's own view of references (types and modules aside)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type) or callable(obj):
+            continue
+        seen.add(id(obj))
+        yield obj
+        stack.extend(gc.get_referents(obj))
+
+
+_HAVE_GC = 1 << 14  # Py_TPFLAGS_HAVE_GC: the type's objects can be tracked
+
+
+def _pins(item: object) -> bool:
+    """Whether `item` keeps a tuple holding it tracked: CPython's collector untracks a tuple once it holds nothing
+    but atoms and untracked tuples; any other container, tracked or not, keeps it."""
+    if type(item) is tuple:
+        return gc.is_tracked(item) and any(_pins(part) for part in item)
+    return bool(type(item).__flags__ & _HAVE_GC)
+
+
+def _walked(obj: object) -> bool:
+    """Whether the collector walks `obj` at every collection for as long as it lives."""
+    if not gc.is_tracked(obj):
+        return False
+    return any(_pins(part) for part in obj) if isinstance(obj, tuple) and type(obj) is tuple else True
+
+
+def _still_tracked(root: object) -> list[str]:
+    """What of `root` the collector walks for as long as it lives (not a tuple it untracks itself on its first pass)."""
+    return [_described(obj) for obj in _reachable(root) if _walked(obj)]
+
+
+def _described(obj: object) -> str:
+    return f"{type(obj).__name__} {obj!r:.100}"
+
+
+@given(plain_values)
+def test_every_container_of_a_frozen_value_is_untracked(value: object) -> None:
+    frozen = freeze({"value": value})
+    assert _still_tracked(frozen) == []
+
+
+@given(plain_states)
+def test_every_container_of_a_state_is_untracked(entries: dict[str, object]) -> None:
+    state = State(entries)
+    assert _still_tracked(state) == []
+    for key in list(entries)[:3]:
+        state = state.set(key, {"again": [key]}).remove(key).set(key + "!", [{"k": 1}])
+    assert _still_tracked(state) == []
+
+
+def test_a_state_that_grows_past_its_table_is_untracked_whole() -> None:
+    state = State({f"k{i}": {"v": [i]} for i in range(5)})
+    for i in range(40):  # pyrsistent rebuilds every bucket each time the table doubles
+        state = state.set(f"new{i}", {"v": [i]})
+    state = state.update({f"more{i}": [i] for i in range(40)})
+    assert _still_tracked(state) == []
+
+
+def test_a_kept_result_leaves_nothing_for_the_collector() -> None:
+    """Before: ~116 tracked containers per kept daily_loop result, each walked again at every full collection."""
+    state = {
+        "tasks": [{"id": i, "title": f"t{i}", "priority": i % 3, "due": None, "done": i % 4 == 0} for i in range(6)]
+    }
+    inputs = {"daily-confirm-priorities": {"approved": True}}
+
+    def run() -> object:
+        return run_mission("daily_loop", ExecutionContext(initial_state=state, inputs=inputs), {"date": "2026-01-02"})
+
+    run()  # fills what is built once and shared (the mission's workflow, caches)
+    gc.collect()
+    before = len(gc.get_objects())
+    kept = [run() for _ in range(50)]
+    gc.collect()
+    gc.collect()
+    grown = len(gc.get_objects()) - before
+    assert len(kept) == 50
+    assert grown <= 50 * 2, f"{grown / 50:.1f} tracked containers per kept result"
+
+
+def test_a_result_from_a_worker_is_untracked_like_one_made_here() -> None:
+    state = {"log": [], "tasks": [{"id": 1, "title": "t", "priority": 1, "due": None, "done": False}]}
+    context = ExecutionContext(initial_state=state, inputs={"daily-confirm-priorities": {"approved": True}})
+    result = run_mission("daily_loop", context, {"date": "2026-01-02"})
+    crossed = unpack(pickle.loads(pickle.dumps(pack(result))), context, result.policy)  # as an executor sends it
+    assert crossed.to_dict() == result.to_dict()
+    shared = {id(obj) for root in (context, result.policy) for obj in _reachable(root)}  # the caller's own
+    assert [_described(obj) for obj in _reachable(crossed) if _walked(obj) and id(obj) not in shared] == []
+
+
+@given(plain_states, st.lists(st.tuples(small_keys, st.one_of(st.none(), plain_values)), max_size=12))
+def test_frozen_map_is_pmap_under_any_edits(entries: dict[str, object], edits: list[tuple[str, object]]) -> None:
+    """A map built with tuple buckets reads, compares, hashes and evolves exactly as the one `pmap` builds."""
+    values = {key: freeze(value) for key, value in entries.items()}
+    built, reference = frozen_map(values), pmap(values)
+    assert built == reference and reference == built and hash(built) == hash(reference)
+    assert _by_pmap(values) == reference
+    for key, value in edits:  # None removes the key
+        built = built.discard(key) if value is None else built.set(key, freeze(value))
+        reference = reference.discard(key) if value is None else reference.set(key, freeze(value))
+        assert built == reference and dict(built) == dict(reference) and len(built) == len(reference)
+        assert all(built.get(key) == reference.get(key) for key in [*reference, "absent"])
+    assert pickle.loads(pickle.dumps(built)) == reference
+
+
+def test_frozen_map_uses_tuple_buckets_on_this_pyrsistent() -> None:
+    """The layout check at import holds here (else frozen_map would be pmap, correct but walked more)."""
+    assert frozen_map is _tuple_buckets
+    assert frozen_map({}) is pmap()
+
+
+def test_untrack_value_reaches_every_level_of_an_unpickled_value() -> None:
+    value = pickle.loads(pickle.dumps(freeze({"a": [{"b": [1, {"c": 2}]}], "d": {"e": [3]}})))
+    assert gc.is_tracked(value)
+    untrack_value(value)
+    assert _still_tracked(value) == []
+    untrack_value(7)  # an atom: nothing to do
 
 
 def test_a_large_state_keeps_no_tracked_bucket_vector() -> None:
@@ -26,11 +153,11 @@ def test_a_large_state_keeps_no_tracked_bucket_vector() -> None:
     assert not gc.is_tracked(_buckets(changed._data))
 
 
-def test_large_frozen_containers_are_untracked_and_small_ones_left_alone() -> None:
-    big = freeze({"items": list(range(UNTRACK_FROM)), "map": {str(i): i for i in range(UNTRACK_FROM)}})
-    assert isinstance(big, PMap)
-    assert not gc.is_tracked(big["items"])
-    assert not gc.is_tracked(_buckets(big["map"]))
+def test_small_frozen_containers_are_untracked_too() -> None:
+    small = freeze({"items": [1, 2], "map": {"a": 1}})
+    assert isinstance(small, PMap)
+    assert not gc.is_tracked(small) and not gc.is_tracked(_buckets(small))
+    assert not gc.is_tracked(small["items"]) and not gc.is_tracked(small["map"])
     assert freeze({"items": [1, 2]}) == freeze({"items": (1, 2)})
 
 

@@ -1,38 +1,59 @@
 """Keeping stepfold's persistent structures out of the cyclic garbage collector's way.
 
-CPython's cyclic collector walks every container it tracks, young ones at
-every young-generation collection. A persistent map (pyrsistent's `PMap`)
-keeps its entries in one C vector of buckets, and every new version of a
-map is a new vector: a `State` of 100k entries that changes one key makes a
-new 200k-slot vector, and a lineage that keeps a thousand such states made
-the collector walk 200 million slots over and over (measured: 26 s for a
-1,000-step run that takes 56 ms with the collector off).
+CPython's cyclic collector walks every container it tracks: young ones at
+every young-generation collection, and every one at each full collection,
+which comes each time the number of long-lived containers has grown by a
+quarter. A persistent map (pyrsistent's `PMap`) is a map object, one C
+vector of buckets and a list per bucket; a frozen list is a vector; a run's
+lineage and receipt add a few attrs instances per step. So whatever keeps
+results alive (a lineage, the list `run_many` returns, a suite) made the
+collector walk all of it again and again: a 1,000-step run over 100k
+entries took 26 s with the collector on and 56 ms with it off, and keeping
+5,000 `daily_loop` results (~110 tracked containers each) made a run ~1.8x
+slower than keeping none.
 
 Frozen values cannot form reference cycles: they are built bottom-up from
-immutable parts and never point back. So the containers whose size grows
-with the data (a state's bucket vector, a large frozen list or map, the
-vectors of a lineage's entries and a receipt's links) are untracked as they
-are made: reference counting frees them as before, the collector simply
-never walks them. This holds for every `State`, whoever holds it (a user's
-long-lived states, results kept by `run_many`), because every `State` is
-made through the same two constructors. See docs/performance.md.
+immutable parts and never point back. So every container stepfold makes
+for a frozen value, a state, a lineage or a receipt is untracked as it is
+made: reference counting frees it as before, the collector never walks it.
+`frozen_map` builds a map in one pass with tuple buckets, which the
+collector untracks by itself the first time it sees them hold only
+untracked values (lists, pyrsistent's buckets, it never does). This holds for
+every `State`, whoever holds it (a user's long-lived states, results kept
+by `run_many`), because every state, value and record is made through
+stepfold's constructors. See docs/performance.md.
 
-On an interpreter without `PyObject_GC_UnTrack` (not CPython) this is a no-op.
+On an interpreter without `PyObject_GC_UnTrack` (not CPython) untracking is
+a no-op; on a pyrsistent whose maps are not laid out as this module expects
+(checked once, at import), `frozen_map` is `pmap` and only what a map
+exposes is untracked.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable, Sized
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sized
+from typing import Any, Final, TypeVar
 
-from pyrsistent import PMap
+from pyrsistent import PMap, pmap, pvector
 
-__all__ = ["untrack", "untrack_large", "untrack_map", "UNTRACK_FROM"]
+__all__ = [
+    "untrack",
+    "untrack_large",
+    "untrack_map",
+    "untrack_written",
+    "untrack_record",
+    "untrack_value",
+    "frozen_map",
+    "UNTRACK_FROM",
+]
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 UNTRACK_FROM = 32
-"""Frozen containers of at least this many items are untracked; smaller ones cost the collector little."""
+"""`untrack_large` untracks containers of at least this many items (for a container whose items may not be frozen)."""
 
 
 def _untracker() -> Callable[[object], None]:
@@ -50,6 +71,7 @@ def _untracker() -> Callable[[object], None]:
 
 
 _UNTRACK = _untracker()
+"""`PyObject_GC_UnTrack`: only for an object of a type the collector knows (never an int or a str); idempotent."""
 
 
 def untrack(obj: object) -> None:
@@ -58,15 +80,148 @@ def untrack(obj: object) -> None:
         _UNTRACK(obj)
 
 
+def untrack_record(record: object, cls: type) -> None:
+    """Untrack an instance of one of stepfold's frozen records, made of frozen values, strings and other records; only
+    an instance of exactly `cls` (a subclass may hold anything, a cycle included)."""
+    if type(record) is cls:
+        _UNTRACK(record)
+
+
 def untrack_large(container: Sized) -> None:
     """Untrack `container` when it holds at least `UNTRACK_FROM` items (a small one costs the collector little)."""
     if len(container) >= UNTRACK_FROM:
         untrack(container)
 
 
-def untrack_map(mapping: PMap[str, Any]) -> None:
-    """Untrack a persistent map's bucket vector, the part of it whose size grows with its entries, once it is large."""
-    if len(mapping) >= UNTRACK_FROM:
-        buckets = getattr(mapping, "_buckets", None)
-        if buckets is not None:
-            untrack(buckets)
+_PVECTOR: Final[type] = type(pvector())  # pyrsistent's C vector type (or its Python one)
+_CONTAINERS: Final[tuple[type, ...]] = (PMap, _PVECTOR)
+"""The frozen values that are containers: a pair holding one is never untracked by the collector itself."""
+
+
+def _tuple_buckets(entries: Mapping[K, V]) -> PMap[K, V]:
+    """`pmap(entries)`, built the same way (2n slots, a key at `hash(key) % 2n`) but with tuple buckets, untracked."""
+    count = len(entries)
+    if not count:
+        return pmap()
+    size = 2 * count
+    buckets: list[tuple[tuple[K, V], ...] | None] = [None] * size
+    for item in entries.items():
+        if type(item[1]) in _CONTAINERS:  # a pair of atoms, and a bucket of untracked pairs, the collector untracks
+            _UNTRACK(item)
+        index = hash(item[0]) % size
+        bucket = buckets[index]
+        buckets[index] = (item,) if bucket is None else (*bucket, item)
+    vector = pvector(buckets)
+    _UNTRACK(vector)
+    mapping: PMap[K, V] = PMap(count, vector)  # type: ignore[call-arg]  # pyrsistent's own constructor
+    _UNTRACK(mapping)
+    return mapping
+
+
+def _by_pmap(entries: Mapping[K, V]) -> PMap[K, V]:
+    mapping = pmap(entries)
+    untrack_map(mapping)
+    return mapping
+
+
+def _buckets_of(mapping: PMap[Any, Any]) -> Any:
+    return getattr(mapping, "_buckets", None)
+
+
+def _untrack_bucket(bucket: Any) -> None:
+    untrack(bucket)
+    for pair in bucket:
+        untrack(pair)
+
+
+def untrack_map(mapping: PMap[Any, Any]) -> None:
+    """Untrack a persistent map, its bucket vector and every bucket (for a map pyrsistent built, e.g. unpickled)."""
+    if type(mapping) is not PMap:
+        return
+    _UNTRACK(mapping)
+    buckets = _buckets_of(mapping)
+    if buckets is not None and gc.is_tracked(buckets):
+        _UNTRACK(buckets)
+        for bucket in buckets:
+            if bucket:
+                _untrack_bucket(bucket)
+
+
+def untrack_value(value: object) -> None:
+    """Untrack every map and vector of a frozen value that pyrsistent built (one unpickled from a worker, say): each
+    map with its vector, buckets and pairs. Recursive: a value nested past the interpreter's limit raises
+    RecursionError (a frozen value nests at most `values.MAX_DEPTH` levels)."""
+    if type(value) is PMap:
+        untrack_map(value)
+        items: Iterable[object] = value.values()
+    elif type(value) is _PVECTOR:
+        untrack(value)
+        items = value  # type: ignore[assignment]  # a PVector, which mypy cannot know from the comparison
+    else:
+        return
+    for item in items:
+        if type(item) in _CONTAINERS:
+            untrack_value(item)
+
+
+def untrack_written(after: PMap[Any, Any], before: PMap[Any, Any], keys: Iterable[Any]) -> None:
+    """Untrack what `before.set`/`remove`/an evolver made of `after` when it wrote `keys`: the map, its bucket vector,
+    and the buckets of those keys (every bucket, when the vector grew and pyrsistent rebuilt them all)."""
+    if after is before or type(after) is not PMap:
+        return
+    _UNTRACK(after)
+    buckets = _buckets_of(after)
+    if buckets is None:
+        return
+    _UNTRACK(buckets)
+    size = len(buckets)
+    if size != len(_buckets_of(before) or ()):
+        for bucket in buckets:
+            if bucket:
+                _untrack_bucket(bucket)
+        return
+    for key in keys:
+        bucket = buckets[hash(key) % size]
+        if bucket:
+            _untrack_bucket(bucket)
+
+
+def _tuple_buckets_work() -> bool:
+    """Whether a map built by `_tuple_buckets` is, to pyrsistent, the map `pmap` builds: read, written, compared."""
+    plain = {f"key{i}": i for i in range(13)}
+    try:
+        built, reference = _tuple_buckets(plain), pmap(plain)
+        grown = built.set("new", 1).remove("key0").set("key1", -1)
+        evolver = built.evolver()
+        for i in range(40):
+            evolver[f"more{i}"] = i
+        del evolver["key2"]
+        expected = {**plain, **{f"more{i}": i for i in range(40)}}
+        del expected["key2"]
+        return (
+            built == reference
+            and reference == built
+            and dict(built) == plain
+            and hash(built) == hash(reference)
+            and sorted(built.items()) == sorted(plain.items())
+            and all(built[key] == value and key in built for key, value in plain.items())
+            and "absent" not in built
+            and built.get("absent", None) is None
+            and grown == reference.set("new", 1).remove("key0").set("key1", -1)
+            and dict(evolver.persistent()) == expected
+            and _buckets_of(built) is not None
+            and len(_buckets_of(built)) == len(_buckets_of(reference))
+        )
+    except Exception:  # pragma: no cover - a pyrsistent laid out otherwise
+        return False
+
+
+_EMPTIES: Final[tuple[object, ...]] = (pmap(), _buckets_of(pmap()), pvector())
+for _empty in _EMPTIES:  # pyrsistent's shared empty map and vector hold nothing
+    untrack(_empty)
+
+if _tuple_buckets_work():
+    frozen_map = _tuple_buckets
+else:  # pragma: no cover - a pyrsistent laid out otherwise
+    frozen_map = _by_pmap
+"""`frozen_map(entries)`: `pmap(entries)` for entries whose values are frozen (no cycle), built untracked."""

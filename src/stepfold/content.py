@@ -13,6 +13,7 @@ from typing import Final
 
 from pyrsistent import PMap, pmap
 
+from stepfold.collector import frozen_map, untrack_map
 from stepfold.errors import InvalidValueError
 from stepfold.lthash import accumulate, entry_element, plain_entry_element
 from stepfold.values import Value, freeze_entry, freeze_key, lookup_contradicts
@@ -93,5 +94,7 @@ def frozen_entries(source: Mapping[str, object], path: str) -> tuple[PMap[str, V
         raise InvalidValueError(f"{path}: {lookup_contradicts(source, exc)}") from None
     if len(frozen) != len(source):  # two keys froze to one name (a str subclass beside its str): hash what is kept
         acc = accumulate(entry_element(name, item) for name, item in frozen.items())
-    data: PMap[str, Value] = source if kept[0] else pmap(frozen)  # type: ignore[assignment]
-    return data, acc
+    if kept[0]:  # the caller's own map, every value frozen already: kept, and untracked like one built here
+        untrack_map(source)  # type: ignore[arg-type]
+        return source, acc  # type: ignore[return-value]
+    return frozen_map(frozen), acc

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import attrs
 from pyrsistent import PVector, pvector
 
-from stepfold.collector import untrack_large
+from stepfold.collector import untrack_record
 from stepfold.state import State
 from stepfold.values import Value
 from stepfold.workflow import StepSpec
@@ -35,6 +35,9 @@ class LineageEntry:
     state: State
     status: str
 
+    def __attrs_post_init__(self) -> None:
+        untrack_record(self, LineageEntry)  # frozen parts only: nothing for the collector to walk (stepfold.collector)
+
     @property
     def took_input(self) -> bool:
         """True for a human or effect step, whose `input` came from `ctx.inputs` (None counts as given)."""
@@ -52,6 +55,7 @@ class Lineage:
     workflow_id: str
     initial_state: State
     entries: PVector[LineageEntry] = attrs.field(factory=pvector, converter=_entries)
+    """(A result untracks its lineage and these entries once, not each lineage a fold makes on the way.)"""
 
     @property
     def executed_step_ids(self) -> tuple[str, ...]:
@@ -74,6 +78,4 @@ class Lineage:
 
     def append(self, entry: LineageEntry) -> Lineage:
         """A lineage with one more entry; O(log n), states shared."""
-        entries = self.entries.append(entry)
-        untrack_large(entries)  # entries hold frozen values and states: no cycle, nothing for the collector to walk
-        return Lineage(self.workflow_id, self.initial_state, entries)
+        return Lineage(self.workflow_id, self.initial_state, self.entries.append(entry))

@@ -21,7 +21,7 @@ import attrs
 from pyrsistent import PVector, pvector
 
 from stepfold.canonical import sha256_json
-from stepfold.collector import untrack_large
+from stepfold.collector import untrack_record
 
 __all__ = [
     "RECEIPT_FORMAT",
@@ -84,6 +84,9 @@ class ReceiptLink:
     status: str
     hash: str
 
+    def __attrs_post_init__(self) -> None:
+        untrack_record(self, ReceiptLink)  # strings only: nothing for the collector to walk (stepfold.collector)
+
     def to_dict(self) -> dict[str, object]:
         """Plain JSON data with sorted keys."""
         return {
@@ -113,6 +116,7 @@ class Receipt:
     initial_state_digest: str
     links: PVector[ReceiptLink] = attrs.field(factory=pvector, converter=_links)
     policy_digest: str | None = attrs.field(default=None, kw_only=True)
+    """(A result untracks its receipt and these links once, not each receipt a fold makes on the way.)"""
 
     @functools.cached_property
     def genesis(self) -> str:
@@ -144,10 +148,12 @@ class Receipt:
             status,
             link_hash(self.head, step_digest, input_digest, state_digest, status),
         )
-        links = self.links.append(link)
-        untrack_large(links)  # links are strings: no cycle, nothing for the collector to walk
         return Receipt(
-            self.id, self.workflow_digest, self.initial_state_digest, links, policy_digest=self.policy_digest
+            self.id,
+            self.workflow_digest,
+            self.initial_state_digest,
+            self.links.append(link),
+            policy_digest=self.policy_digest,
         )
 
     def truncated(self, count: int) -> Receipt:

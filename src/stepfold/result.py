@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from stepfold.collector import untrack, untrack_record
 from stepfold.errors import InvalidValueError
 from stepfold.frozen import thaw
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage
@@ -68,6 +69,15 @@ class OrchestrationResult:
     error_message: str | None = None
     policy: Policy = TIER2_POLICY
     """The policy the run was made under (bound into a format-2 receipt; assumed for a format-1 one)."""
+
+    def __attrs_post_init__(self) -> None:
+        # Records, frozen values and strings: nothing for the collector to walk (stepfold.collector). The lineage
+        # and receipt are untracked here, once, not each of those a fold makes on its way to them.
+        untrack_record(self, OrchestrationResult)
+        untrack_record(self.lineage, Lineage)
+        untrack_record(self.receipt, Receipt)
+        untrack(self.lineage.entries)
+        untrack(self.receipt.links)
 
     @property
     def id(self) -> str:

@@ -13,7 +13,7 @@ from typing import Final, Union
 import attrs
 from pyrsistent import PMap, pmap
 
-from stepfold.collector import untrack_map
+from stepfold.collector import untrack, untrack_map, untrack_record, untrack_written
 from stepfold.content import MISSING, collector_paused, frozen_entries, get_entry
 from stepfold.delta import StateDelta
 from stepfold.errors import InvalidValueError
@@ -87,6 +87,14 @@ Touched = Union[tuple[str, "Touched"], None]
 """The keys written since a lineage's first state, newest first, as a chain of pairs: adding one is O(1)."""
 
 
+def _touch(key: str, touched: Touched) -> Touched:
+    """`touched` with `key` written last, untracked: a chain of tuples the collector itself untracks one link per
+    collection (it looks at the outer link before the inner one), so it would walk a long lineage's chain for ages."""
+    link = (key, touched)
+    untrack(link)
+    return link
+
+
 def _keys_of(touched: Touched) -> set[str]:
     keys: set[str] = set()
     while touched is not None:
@@ -120,6 +128,9 @@ class State(Mapping[str, Value]):
     _touched: Touched
     _hashed: bool
 
+    def __attrs_post_init__(self) -> None:
+        untrack_record(self, State)  # frozen parts only: nothing for the collector to walk (stepfold.collector)
+
     def __init__(
         self, entries: Mapping[str, object] | Iterable[tuple[str, object]] = (), *, path: str = "state"
     ) -> None:
@@ -134,7 +145,6 @@ class State(Mapping[str, Value]):
                     raise _not_a_key(path, key)
             with collector_paused(len(source)):
                 data, acc = frozen_entries(source, path)
-        untrack_map(data)
         hashed = source._hashed if isinstance(source, State) else True
         self.__attrs_init__(data, acc, digest_of(acc), object(), None, hashed)
 
@@ -152,7 +162,8 @@ class State(Mapping[str, Value]):
             frozen = freeze(entries, path=path)
         assert isinstance(frozen, PMap)
         acc = int.from_bytes(accumulator, "little")
-        untrack_map(frozen)
+        if frozen is entries:  # the caller's own map, kept: untracked like one built here
+            untrack_map(frozen)
         new = object.__new__(cls)
         new.__attrs_init__(frozen, acc, digest_of(acc), object(), None, False)
         return new
@@ -169,13 +180,16 @@ class State(Mapping[str, Value]):
         if len(accumulator) != ELEMENT_BYTES:
             raise InvalidValueError(f"state: expected a {ELEMENT_BYTES}-byte accumulator, got {len(accumulator)}")
         data, touched = self._data, self._touched
+        keys: list[str] = []
         for key, value in written:
             data = data.set(key, value)
-            touched = (key, touched)
+            touched = _touch(key, touched)
+            keys.append(key)
         for key in removed:
             data = data.discard(key)
-            touched = (key, touched)
-        untrack_map(data)
+            touched = _touch(key, touched)
+            keys.append(key)
+        untrack_written(data, self._data, keys)
         new = object.__new__(State)
         acc = int.from_bytes(accumulator, "little")
         new.__attrs_init__(data, acc, accumulator_digest(accumulator), self._lineage_token, touched, False)
@@ -183,7 +197,6 @@ class State(Mapping[str, Value]):
 
     @classmethod
     def _derived(cls, base: State, data: PMap[str, Value], acc: int, touched: Touched) -> State:
-        untrack_map(data)
         new = object.__new__(cls)
         new.__attrs_init__(data, acc, digest_of(acc), base._lineage_token, touched, base._hashed)
         return new
@@ -247,7 +260,9 @@ class State(Mapping[str, Value]):
         acc = lane_add(self._acc, plain_entry_element(key, value) if plain else entry_element(key, frozen))
         if old is not MISSING:
             acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
-        return State._derived(self, self._data.set(key, frozen), acc, (key, self._touched))
+        data = self._data.set(key, frozen)
+        untrack_written(data, self._data, (key,))
+        return State._derived(self, data, acc, _touch(key, self._touched))
 
     def remove(self, key: str) -> State:
         """A new state without `key`; removing an absent key returns this state unchanged; a non-string key is refused."""
@@ -257,7 +272,9 @@ class State(Mapping[str, Value]):
         if old is MISSING:
             return self
         acc = lane_sub(self._acc, entry_element(key, old))  # type: ignore[arg-type]
-        return State._derived(self, self._data.remove(key), acc, (key, self._touched))
+        data = self._data.remove(key)
+        untrack_written(data, self._data, (key,))
+        return State._derived(self, data, acc, _touch(key, self._touched))
 
     discard = remove
 
@@ -267,6 +284,7 @@ class State(Mapping[str, Value]):
             raise InvalidValueError(f"state update: expected a mapping, got {type(entries).__name__}")
         data, acc, touched = self._data, self._acc, self._touched
         evolver = data.evolver()  # one evolver for the whole batch: each key a mapping holds once
+        keys: list[str] = []
         for key, value in entries.items():
             key = _check_key(key)
             frozen, plain = freeze_entry("state", key, value)
@@ -279,10 +297,13 @@ class State(Mapping[str, Value]):
             if old is not MISSING:
                 acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
             evolver[key] = frozen
-            touched = (key, touched)
+            touched = _touch(key, touched)
+            keys.append(key)
         if not evolver.is_dirty():
             return self
-        return State._derived(self, evolver.persistent(), acc, touched)
+        updated = evolver.persistent()
+        untrack_written(updated, data, keys)
+        return State._derived(self, updated, acc, touched)
 
     def to_dict(self) -> dict[str, object]:
         """The content as plain, freshly built `dict`/`list` data with sorted keys."""

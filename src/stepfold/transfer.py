@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from stepfold.collector import untrack, untrack_record, untrack_value
 from stepfold.engine import step_as_run
 from stepfold.errors import StepfoldError
 from stepfold.lineage import COMPLETED, FAILED, Lineage, LineageEntry
@@ -36,7 +37,7 @@ from stepfold.receipt import Receipt, input_digest
 from stepfold.result import OrchestrationResult
 from stepfold.state import state_delta
 from stepfold.values import Value
-from stepfold.workflow import ExecutionContext, WorkflowDefinition
+from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 
 __all__ = ["TRANSFER_FORMAT", "TransferError", "PackedResult", "pack", "unpack"]
 
@@ -103,6 +104,7 @@ def _rebuild(
     """The lineage and receipt the fold made, from the packed entries (states by their accumulators, links rehashed)."""
     if len(entries) > len(workflow.steps):
         raise TransferError(f"a worker's result has {len(entries)} entries for {len(workflow.steps)} steps")
+    _untrack_unpickled(workflow)
     state = context.initial_state
     lineage = Lineage(workflow.id, state)
     receipt = Receipt(workflow.id, workflow.digest, state.digest, policy_digest=policy.digest)
@@ -117,7 +119,19 @@ def _rebuild(
             given = context.inputs[step.id]
             executed, digest_of_input = step_as_run(step, given), input_digest(given, given=True)
         if accumulator is not None:
+            for _, value in written:
+                untrack_value(value)  # unpickled: built by pyrsistent, tracked
             state = state.changed_under(written, removed, accumulator)
         lineage = lineage.append(LineageEntry(executed, given, state, status))
         receipt = receipt.extend(step.id, step.digest, digest_of_input, state.digest, status)
     return lineage, receipt
+
+
+def _untrack_unpickled(workflow: WorkflowDefinition) -> None:
+    """An unpickled workflow's records and values, untracked as the ones built here are (`stepfold.collector`)."""
+    untrack_record(workflow, WorkflowDefinition)
+    untrack(workflow.steps)
+    untrack_value(workflow.metadata)
+    for step in workflow.steps:
+        untrack_record(step, StepSpec)
+        untrack_value(step.payload)

@@ -13,9 +13,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Union
 
-from pyrsistent import PMap, PVector, pmap, pvector
+from pyrsistent import PMap, PVector, pvector
 
-from stepfold.collector import UNTRACK_FROM, untrack, untrack_map
+from stepfold.collector import frozen_map, untrack
 from stepfold.errors import InvalidValueError
 from stepfold.messages import brief_repr, describe_int, format_path
 
@@ -211,10 +211,9 @@ def _freeze_mapping(obj: Mapping[object, object], depth: int, active: set[int]) 
     except KeyError as exc:  # a Mapping whose lookup contradicts its own keys (a nested one's is a _Refusal by now)
         raise _Refusal(lookup_contradicts(obj, exc)) from None
     active.discard(oid)
-    result: PMap[str, Value] = obj if unchanged else pmap(out)  # type: ignore[assignment]
-    if len(out) >= UNTRACK_FROM:
-        untrack_map(result)
-    return result
+    if unchanged:
+        return obj  # type: ignore[return-value]
+    return frozen_map(out)
 
 
 def lookup_contradicts(mapping: object, exc: KeyError) -> str:
@@ -237,9 +236,10 @@ def _freeze_sequence(obj: Sequence[object], depth: int, active: set[int]) -> PVe
         unchanged = unchanged and frozen is item
         out.append(frozen)
     active.discard(oid)
-    vector: PVector[Value] = obj if unchanged else pvector(out)  # type: ignore[assignment]
-    if len(out) >= UNTRACK_FROM:
-        untrack(vector)
+    if unchanged:
+        return obj  # type: ignore[return-value]
+    vector: PVector[Value] = pvector(out)
+    untrack(vector)  # frozen values hold no cycle: nothing for the collector to walk (stepfold.collector)
     return vector
 
 

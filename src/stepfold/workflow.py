@@ -10,6 +10,7 @@ import attrs
 from pyrsistent import pmap
 
 from stepfold.canonical import canonical_json, plain_json
+from stepfold.collector import untrack, untrack_record, untrack_written
 from stepfold.errors import InvalidValueError
 from stepfold.frozen import thaw
 from stepfold.messages import brief_repr
@@ -47,6 +48,9 @@ class StepSpec:
     id: str
     kind: str
     payload: Params
+
+    def __attrs_post_init__(self) -> None:
+        untrack_record(self, StepSpec)  # frozen parts only: nothing for the collector to walk (stepfold.collector)
 
     def __init__(self, id: str, kind: str, payload: Mapping[str, object] | None = None) -> None:
         step_id = _require_str(id, "step id")
@@ -87,8 +91,10 @@ class StepSpec:
 
     def with_input(self, value: Value) -> StepSpec:
         """This step as run on an input: `payload["input"] = value` (`value` already frozen; nothing re-checked)."""
+        payload = self.payload.set("input", value)
+        untrack_written(payload, self.payload, ("input",))
         new = object.__new__(StepSpec)
-        new.__attrs_init__(self.id, self.kind, self.payload.set("input", value))
+        new.__attrs_init__(self.id, self.kind, payload)
         return new
 
     @functools.cached_property
@@ -151,6 +157,10 @@ class WorkflowDefinition:
     id: str
     steps: tuple[StepSpec, ...]
     metadata: Params
+
+    def __attrs_post_init__(self) -> None:
+        untrack_record(self, WorkflowDefinition)
+        untrack(self.steps)  # a tuple of records: the collector never untracks it itself
 
     def __init__(
         self,
@@ -249,3 +259,6 @@ class ExecutionContext:
     initial_state: State = attrs.field(factory=State, converter=_to_state)
     inputs: Params = attrs.field(factory=pmap, converter=_freeze_inputs)
     metadata: Params = attrs.field(factory=pmap, converter=_freeze_context_metadata)
+
+    def __attrs_post_init__(self) -> None:
+        untrack_record(self, ExecutionContext)
