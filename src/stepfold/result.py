@@ -74,10 +74,12 @@ class OrchestrationResult:
         # Records, frozen values and strings: nothing for the collector to walk (stepfold.collector). The lineage
         # and receipt are untracked here, once, not each of those a fold makes on its way to them.
         untrack_record(self, OrchestrationResult)
-        untrack_record(self.lineage, Lineage)
-        untrack_record(self.receipt, Receipt)
-        untrack(self.lineage.entries)
-        untrack(self.receipt.links)
+        if type(self.lineage) is Lineage:  # anything else is left as it is (and refused where it is read)
+            untrack_record(self.lineage, Lineage)
+            untrack(self.lineage.entries)
+        if type(self.receipt) is Receipt:
+            untrack_record(self.receipt, Receipt)
+            untrack(self.receipt.links)
 
     @property
     def id(self) -> str:
