@@ -7,12 +7,25 @@ import pickle
 import weakref
 from collections.abc import Iterator
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pyrsistent import PMap, PVector, pmap
 
 from stepfold import ExecutionContext, Policy, State, freeze, run_mission, run_workflow
-from stepfold.collector import UNTRACK_FROM, _by_pmap, _tuple_buckets, frozen_map, untrack, untrack_map, untrack_value
+from stepfold.collector import (
+    UNTRACK_FROM,
+    _by_pmap,
+    _remove_by_pmap,
+    _set_by_pmap,
+    _tuple_buckets,
+    frozen_map,
+    map_remove,
+    map_set,
+    untrack,
+    untrack_map,
+    untrack_value,
+)
 from stepfold.transfer import pack, unpack
 from stepfold.workflow import StepSpec, WorkflowDefinition
 from tests.strategies import plain_states, plain_values, small_keys
@@ -118,23 +131,45 @@ def test_a_result_from_a_worker_is_untracked_like_one_made_here() -> None:
 
 
 @given(plain_states, st.lists(st.tuples(small_keys, st.one_of(st.none(), plain_values)), max_size=12))
-def test_frozen_map_is_pmap_under_any_edits(entries: dict[str, object], edits: list[tuple[str, object]]) -> None:
-    """A map built with tuple buckets reads, compares, hashes and evolves exactly as the one `pmap` builds."""
+def test_frozen_map_written_by_map_set_is_pmap_under_any_edits(
+    entries: dict[str, object], edits: list[tuple[str, object]]
+) -> None:
+    """A map built with tuple buckets and written by `map_set`/`map_remove` (or by the fallbacks for another
+    pyrsistent) reads, compares and hashes exactly as the one `pmap` builds and pyrsistent writes."""
     values = {key: freeze(value) for key, value in entries.items()}
     built, reference = frozen_map(values), pmap(values)
     assert built == reference and reference == built and hash(built) == hash(reference)
     assert _by_pmap(values) == reference
-    for key, value in edits:  # None removes the key
-        built = built.discard(key) if value is None else built.set(key, freeze(value))
-        reference = reference.discard(key) if value is None else reference.set(key, freeze(value))
-        assert built == reference and dict(built) == dict(reference) and len(built) == len(reference)
-        assert all(built.get(key) == reference.get(key) for key in [*reference, "absent"])
+    fallback = _by_pmap(values)
+    for key, value in edits:  # None removes the key (when it is there)
+        if value is None:
+            if key in reference:
+                built, fallback = map_remove(built, key), _remove_by_pmap(fallback, key)
+                reference = reference.remove(key)
+            else:
+                with pytest.raises(KeyError):
+                    map_remove(built, key)
+        else:
+            frozen = freeze(value)
+            built, fallback = map_set(built, key, frozen), _set_by_pmap(fallback, key, frozen)
+            reference = reference.set(key, frozen)
+        for mapping in (built, fallback):
+            assert mapping == reference and reference == mapping and dict(mapping) == dict(reference)
+            assert len(mapping) == len(reference) and hash(mapping) == hash(reference)
+            assert all(mapping.get(key) == reference.get(key) for key in [*reference, "absent"])
+            assert all(key in mapping for key in reference) and "absent" not in mapping
+            assert _still_tracked(mapping) == []
     assert pickle.loads(pickle.dumps(built)) == reference
+    grown = built
+    for index in range(40):  # across pyrsistent's resizes, which map_set leaves to pyrsistent
+        grown = map_set(grown, f"grown{index}", freeze([index]))
+    assert dict(grown) == {**reference, **{f"grown{index}": freeze([index]) for index in range(40)}}
+    assert _still_tracked(grown) == []
 
 
 def test_frozen_map_uses_tuple_buckets_on_this_pyrsistent() -> None:
     """The layout check at import holds here (else frozen_map would be pmap, correct but walked more)."""
-    assert frozen_map is _tuple_buckets
+    assert frozen_map is _tuple_buckets and map_set is not _set_by_pmap and map_remove is not _remove_by_pmap
     assert frozen_map({}) is pmap()
 
 

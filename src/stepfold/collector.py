@@ -42,10 +42,11 @@ __all__ = [
     "untrack",
     "untrack_large",
     "untrack_map",
-    "untrack_written",
     "untrack_record",
     "untrack_value",
     "frozen_map",
+    "map_set",
+    "map_remove",
     "UNTRACK_FROM",
 ]
 
@@ -164,7 +165,7 @@ def untrack_value(value: object) -> None:
             untrack_value(item)
 
 
-def untrack_written(after: PMap[Any, Any], before: PMap[Any, Any], keys: Iterable[Any]) -> None:
+def _untrack_written(after: PMap[Any, Any], before: PMap[Any, Any], keys: Iterable[Any]) -> None:
     """Untrack what `before.set`/`remove`/an evolver made of `after` when it wrote `keys`: the map, its bucket vector,
     and the buckets of those keys (every bucket, when the vector grew and pyrsistent rebuilt them all)."""
     if after is before or type(after) is not PMap:
@@ -186,12 +187,79 @@ def untrack_written(after: PMap[Any, Any], before: PMap[Any, Any], keys: Iterabl
             _untrack_bucket(bucket)
 
 
+_RESIZE_AT: Final = 0.67
+"""pyrsistent doubles a map's table before adding a key when the table has fewer slots than this times the map's size."""
+
+
+def _set_in_buckets(mapping: PMap[K, V], key: K, value: V) -> PMap[K, V]:
+    """`mapping.set(key, value)` as pyrsistent writes it (the same slot, the new pair first in its bucket, the same
+    resize rule) but with a tuple bucket and the new map and vector untracked: no evolver, nothing left tracked."""
+    buckets = mapping._buckets  # type: ignore[attr-defined]
+    size = len(buckets)
+    index = hash(key) % size
+    bucket = buckets[index]
+    pair = (key, value)
+    count = len(mapping)
+    written = None
+    if bucket:
+        for position, (known, held) in enumerate(bucket):
+            if known == key:
+                if held is value:
+                    return mapping
+                written = (*bucket[:position], pair, *bucket[position + 1 :])
+                break
+    if written is None:
+        if size < _RESIZE_AT * count:  # pyrsistent rebuilds the whole table here: let it, then untrack what it made
+            return _set_by_pmap(mapping, key, value)
+        written = (pair, *bucket) if bucket else (pair,)
+        count += 1
+    if type(value) in _CONTAINERS:
+        _UNTRACK(pair)
+    vector = buckets.set(index, written)
+    _UNTRACK(vector)
+    new: PMap[K, V] = PMap(count, vector)  # type: ignore[call-arg]  # pyrsistent's own constructor
+    _UNTRACK(new)
+    return new
+
+
+def _remove_in_buckets(mapping: PMap[K, V], key: K) -> PMap[K, V]:
+    """`mapping.remove(key)` (KeyError when absent) as pyrsistent removes it, the new map and vector untracked."""
+    buckets = mapping._buckets  # type: ignore[attr-defined]
+    index = hash(key) % len(buckets)
+    bucket = buckets[index]
+    kept = tuple(pair for pair in bucket if not pair[0] == key) if bucket else ()
+    if not bucket or len(kept) == len(bucket):
+        raise KeyError(key)
+    vector = buckets.set(index, kept or None)
+    _UNTRACK(vector)
+    new: PMap[K, V] = PMap(len(mapping) - 1, vector)  # type: ignore[call-arg]
+    _UNTRACK(new)
+    return new
+
+
+def _set_by_pmap(mapping: PMap[K, V], key: K, value: V) -> PMap[K, V]:
+    new = mapping.set(key, value)
+    _untrack_written(new, mapping, (key,))
+    return new
+
+
+def _remove_by_pmap(mapping: PMap[K, V], key: K) -> PMap[K, V]:
+    new = mapping.remove(key)
+    _untrack_written(new, mapping, (key,))
+    return new
+
+
 def _tuple_buckets_work() -> bool:
     """Whether a map built by `_tuple_buckets` is, to pyrsistent, the map `pmap` builds: read, written, compared."""
     plain = {f"key{i}": i for i in range(13)}
     try:
         built, reference = _tuple_buckets(plain), pmap(plain)
-        grown = built.set("new", 1).remove("key0").set("key1", -1)
+        grown = _set_in_buckets(_remove_in_buckets(_set_in_buckets(built, "new", 1), "key0"), "key1", -1)
+        for i in range(40):  # across two resizes
+            grown = _set_in_buckets(grown, f"more{i}", i)
+        grown = _remove_in_buckets(grown, "more0")
+        written = {**plain, "new": 1, "key1": -1, **{f"more{i}": i for i in range(1, 40)}}
+        del written["key0"]
         evolver = built.evolver()
         for i in range(40):
             evolver[f"more{i}"] = i
@@ -207,7 +275,8 @@ def _tuple_buckets_work() -> bool:
             and all(built[key] == value and key in built for key, value in plain.items())
             and "absent" not in built
             and built.get("absent", None) is None
-            and grown == reference.set("new", 1).remove("key0").set("key1", -1)
+            and grown == pmap(written) == grown
+            and len(grown) == len(written)
             and dict(evolver.persistent()) == expected
             and _buckets_of(built) is not None
             and len(_buckets_of(built)) == len(_buckets_of(reference))
@@ -222,6 +291,11 @@ for _empty in _EMPTIES:  # pyrsistent's shared empty map and vector hold nothing
 
 if _tuple_buckets_work():
     frozen_map = _tuple_buckets
+    map_set = _set_in_buckets
+    map_remove = _remove_in_buckets
 else:  # pragma: no cover - a pyrsistent laid out otherwise
     frozen_map = _by_pmap
-"""`frozen_map(entries)`: `pmap(entries)` for entries whose values are frozen (no cycle), built untracked."""
+    map_set = _set_by_pmap
+    map_remove = _remove_by_pmap
+"""`frozen_map(entries)`: `pmap(entries)` for entries whose values are frozen (no cycle), built untracked;
+`map_set(mapping, key, value)` and `map_remove(mapping, key)` write one such map into another, untracked."""

@@ -13,7 +13,7 @@ from typing import Final, Union
 import attrs
 from pyrsistent import PMap, pmap
 
-from stepfold.collector import untrack, untrack_map, untrack_record, untrack_written
+from stepfold.collector import map_remove, map_set, untrack, untrack_map, untrack_record
 from stepfold.content import MISSING, collector_paused, frozen_entries, get_entry
 from stepfold.delta import StateDelta
 from stepfold.errors import InvalidValueError
@@ -180,16 +180,13 @@ class State(Mapping[str, Value]):
         if len(accumulator) != ELEMENT_BYTES:
             raise InvalidValueError(f"state: expected a {ELEMENT_BYTES}-byte accumulator, got {len(accumulator)}")
         data, touched = self._data, self._touched
-        keys: list[str] = []
         for key, value in written:
-            data = data.set(key, value)
+            data = map_set(data, key, value)
             touched = _touch(key, touched)
-            keys.append(key)
         for key in removed:
-            data = data.discard(key)
+            if key in data:
+                data = map_remove(data, key)
             touched = _touch(key, touched)
-            keys.append(key)
-        untrack_written(data, self._data, keys)
         new = object.__new__(State)
         acc = int.from_bytes(accumulator, "little")
         new.__attrs_init__(data, acc, accumulator_digest(accumulator), self._lineage_token, touched, False)
@@ -260,9 +257,7 @@ class State(Mapping[str, Value]):
         acc = lane_add(self._acc, plain_entry_element(key, value) if plain else entry_element(key, frozen))
         if old is not MISSING:
             acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
-        data = self._data.set(key, frozen)
-        untrack_written(data, self._data, (key,))
-        return State._derived(self, data, acc, _touch(key, self._touched))
+        return State._derived(self, map_set(self._data, key, frozen), acc, _touch(key, self._touched))
 
     def remove(self, key: str) -> State:
         """A new state without `key`; removing an absent key returns this state unchanged; a non-string key is refused."""
@@ -272,9 +267,7 @@ class State(Mapping[str, Value]):
         if old is MISSING:
             return self
         acc = lane_sub(self._acc, entry_element(key, old))  # type: ignore[arg-type]
-        data = self._data.remove(key)
-        untrack_written(data, self._data, (key,))
-        return State._derived(self, data, acc, _touch(key, self._touched))
+        return State._derived(self, map_remove(self._data, key), acc, _touch(key, self._touched))
 
     discard = remove
 
@@ -283,27 +276,22 @@ class State(Mapping[str, Value]):
         if not isinstance(entries, Mapping):
             raise InvalidValueError(f"state update: expected a mapping, got {type(entries).__name__}")
         data, acc, touched = self._data, self._acc, self._touched
-        evolver = data.evolver()  # one evolver for the whole batch: each key a mapping holds once
-        keys: list[str] = []
         for key, value in entries.items():
             key = _check_key(key)
             frozen, plain = freeze_entry("state", key, value)
-            old = get_entry(data, key)
+            old = get_entry(data, key)  # the map as written so far: a key given twice replaces its first value
             if old is frozen:
                 continue
-            if old is MISSING and len(evolver) >= MAX_STATE_ENTRIES:
-                raise _too_many("state", len(evolver) + 1)
+            if old is MISSING and len(data) >= MAX_STATE_ENTRIES:
+                raise _too_many("state", len(data) + 1)
             acc = lane_add(acc, plain_entry_element(key, value) if plain else entry_element(key, frozen))
             if old is not MISSING:
                 acc = lane_sub(acc, entry_element(key, old))  # type: ignore[arg-type]
-            evolver[key] = frozen
+            data = map_set(data, key, frozen)
             touched = _touch(key, touched)
-            keys.append(key)
-        if not evolver.is_dirty():
+        if data is self._data:
             return self
-        updated = evolver.persistent()
-        untrack_written(updated, data, keys)
-        return State._derived(self, updated, acc, touched)
+        return State._derived(self, data, acc, touched)
 
     def to_dict(self) -> dict[str, object]:
         """The content as plain, freshly built `dict`/`list` data with sorted keys."""

@@ -10,7 +10,7 @@ import attrs
 from pyrsistent import pmap
 
 from stepfold.canonical import canonical_json, plain_json
-from stepfold.collector import untrack, untrack_record, untrack_written
+from stepfold.collector import map_set, untrack, untrack_record
 from stepfold.errors import InvalidValueError
 from stepfold.frozen import thaw
 from stepfold.messages import brief_repr
@@ -91,10 +91,8 @@ class StepSpec:
 
     def with_input(self, value: Value) -> StepSpec:
         """This step as run on an input: `payload["input"] = value` (`value` already frozen; nothing re-checked)."""
-        payload = self.payload.set("input", value)
-        untrack_written(payload, self.payload, ("input",))
         new = object.__new__(StepSpec)
-        new.__attrs_init__(self.id, self.kind, payload)
+        new.__attrs_init__(self.id, self.kind, map_set(self.payload, "input", value))
         return new
 
     @functools.cached_property
