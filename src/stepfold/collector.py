@@ -33,28 +33,23 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
 
 from pyrsistent import PMap, pmap, pvector
 
 __all__ = [
     "untrack",
-    "untrack_large",
     "untrack_map",
     "untrack_record",
     "untrack_value",
     "frozen_map",
     "map_set",
     "map_remove",
-    "UNTRACK_FROM",
 ]
 
 K = TypeVar("K")
 V = TypeVar("V")
-
-UNTRACK_FROM = 32
-"""`untrack_large` untracks containers of at least this many items (for a container whose items may not be frozen)."""
 
 
 def _untracker() -> Callable[[object], None]:
@@ -86,12 +81,6 @@ def untrack_record(record: object, cls: type) -> None:
     an instance of exactly `cls` (a subclass may hold anything, a cycle included)."""
     if type(record) is cls:
         _UNTRACK(record)
-
-
-def untrack_large(container: Sized) -> None:
-    """Untrack `container` when it holds at least `UNTRACK_FROM` items (a small one costs the collector little)."""
-    if len(container) >= UNTRACK_FROM:
-        untrack(container)
 
 
 _PVECTOR: Final[type] = type(pvector())  # pyrsistent's C vector type (or its Python one)
