@@ -121,3 +121,21 @@ def test_console_script_bad_usage_has_no_traceback() -> None:
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_a_builder_that_raises_is_one_line_naming_the_exception_and_its_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from stepfold import MISSION_REGISTRY, Mission, WorkflowDefinition
+
+    def build(params: object) -> WorkflowDefinition:
+        raise RuntimeError("no workflow\ntoday")
+
+    monkeypatch.setitem(MISSION_REGISTRY, "raising", Mission(build, {}))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("run", "raising")
+    assert code == 1 and out == ""
+    assert err.startswith("stepfold: error: RuntimeError: no workflow today (raised at ")
+    assert f"{Path(__file__).name}:" in err and ", in build)" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing saved

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stepfold.messages import MAX_ERROR_MESSAGE, exception_text
+from stepfold.messages import MAX_ERROR_MESSAGE, exception_text, raised_where
 
 
 class _Unprintable(Exception):
@@ -33,3 +33,16 @@ def test_exception_text_names_what_it_cannot_print_and_counts_what_it_cuts() -> 
     )
     assert exception_text(ValueError("a\n  b"), one_line=True) == "a b"
     assert exception_text(ValueError(""), one_line=True) == "(no message)"
+
+
+def test_raised_where_names_the_innermost_frame() -> None:
+    def inner() -> None:
+        raise KeyError("k")
+
+    try:
+        inner()
+    except KeyError as exc:
+        text = raised_where(exc)
+    assert text.startswith("KeyError: 'k' (raised at ") and text.endswith(", in inner)")
+    assert f"{__file__}:" in text
+    assert raised_where(ValueError("never raised")) == "ValueError: never raised"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 import reprlib
+import traceback
 from collections.abc import Callable, Sequence
 
-__all__ = ["format_path", "brief_repr", "describe_int", "exception_text", "MAX_ERROR_MESSAGE"]
+__all__ = ["format_path", "brief_repr", "describe_int", "exception_text", "raised_where", "MAX_ERROR_MESSAGE"]
 
 _PATH_ENDS = 8  # a path deeper than 3 * 8 levels shows its first and last 8 segments
 _PATH_KEY_CHARS = 64  # a longer key is abbreviated in error paths, so that a message stays short
@@ -104,3 +105,14 @@ def exception_text(exc: BaseException, *, one_line: bool = False) -> str:
     if len(text) > MAX_ERROR_MESSAGE:
         text = f"{text[:MAX_ERROR_MESSAGE]}… ({len(text) - MAX_ERROR_MESSAGE} more characters)"
     return text
+
+
+def raised_where(exc: BaseException) -> str:
+    """`Type: message (raised at FILE:LINE, in FUNCTION)`: an exception from code that is not stepfold's, in one line
+    (the innermost frame of its traceback; without a traceback, only the type and message)."""
+    text = f"{type(exc).__name__}: {exception_text(exc, one_line=True)}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return text
+    last = frames[-1]
+    return f"{text} (raised at {last.filename}:{last.lineno}, in {last.name})"

@@ -1,7 +1,9 @@
 """`main` and the console script: parse, dispatch, and turn every refusal into one line and an exit code.
 
-Exit codes: 0 completed (or ok), 1 failed, 2 bad usage or bad input (one line
-on stderr, never a traceback), 3 suspended, 130 interrupted (Ctrl-C), 141
+Exit codes: 0 completed (or ok), 1 failed (also when a mission's own code,
+its builder say, raises: one line naming the exception and the line that
+raised it), 2 bad usage or bad input (one line on stderr, never a
+traceback), 3 suspended, 130 interrupted (Ctrl-C), 141
 when the reader of our output went away (a closed pipe, as Unix tools do).
 
 Standard output is UTF-8 whatever the locale says (JSON exchanged between
@@ -22,11 +24,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from stepfold.cli.commands import EXIT_INTERRUPTED, EXIT_USAGE
+from stepfold.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from stepfold.cli.jsonio import UsageError
 from stepfold.cli.parser import build_parser
 from stepfold.cli.render import cut, for_people
 from stepfold.errors import StepfoldError
+from stepfold.messages import raised_where
 from stepfold.plugins import discover_missions
 
 __all__ = ["main", "console", "EXIT_INTERRUPTED", "EXIT_CLOSED_PIPE", "EXIT_OUTPUT_ERROR"]
@@ -91,6 +94,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except KeyboardInterrupt:
         stderr.write("stepfold: interrupted\n")
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a mission's own code raised (its builder, say): what, and where, in one line
+        stderr.write("stepfold: error: " + for_people(raised_where(exc)) + "\n")
+        return EXIT_FAILED
 
 
 def _utf8(stream: TextIO) -> TextIO:
