@@ -49,6 +49,7 @@ from stepfold import OrchestrationResult  # noqa: E402
 from stepfold.batch import run_many  # noqa: E402
 from stepfold.mission_call import MissionCall  # noqa: E402
 from stepfold.policy import TIER2_POLICY  # noqa: E402
+from stepfold.transfer import loads  # noqa: E402
 from stepfold.worker import read_outcome, task_of, work  # noqa: E402
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -186,7 +187,8 @@ def parent_rebuild_rate(calls: Sequence[MissionCall]) -> float:
     chains = [(call.state, (call,)) for call in sample]
     answer = pickle.dumps(work(task_of(chains, TIER2_POLICY)), protocol=pickle.HIGHEST_PROTOCOL)
     began = time.perf_counter()
-    outcomes = pickle.loads(answer)
+    outcomes = loads(pickle.loads(answer))
+    assert isinstance(outcomes, list)
     for outcome, chain in zip(outcomes, chains):
         read_outcome(outcome, chain, TIER2_POLICY)
     return len(sample) / (time.perf_counter() - began)

@@ -23,9 +23,8 @@ from stepfold.collector import (
     map_set,
     untrack,
     untrack_map,
-    untrack_value,
 )
-from stepfold.transfer import pack, unpack
+from stepfold.transfer import dumps, loads, pack, unpack
 from stepfold.workflow import StepSpec, WorkflowDefinition
 from tests.strategies import plain_states, plain_values, small_keys
 
@@ -90,6 +89,14 @@ def test_every_container_of_a_state_is_untracked(entries: dict[str, object]) -> 
     assert _still_tracked(state) == []
 
 
+@given(plain_values)
+def test_frozen_values_a_worker_sends_arrive_untracked_at_every_level(value: object) -> None:
+    """`transfer.loads` of what `transfer.dumps` wrote: equal, and nothing for the collector (no walk afterwards)."""
+    frozen = freeze({"value": value, "nested": [{"again": value}]})
+    arrived = loads(dumps(frozen))
+    assert arrived == frozen and _still_tracked(arrived) == []
+
+
 def test_a_state_that_grows_past_its_table_is_untracked_whole() -> None:
     state = State({f"k{i}": {"v": [i]} for i in range(5)})
     for i in range(40):  # pyrsistent rebuilds every bucket each time the table doubles
@@ -123,7 +130,7 @@ def test_a_result_from_a_worker_is_untracked_like_one_made_here() -> None:
     state = {"log": [], "tasks": [{"id": 1, "title": "t", "priority": 1, "due": None, "done": False}]}
     context = ExecutionContext(initial_state=state, inputs={"daily-confirm-priorities": {"approved": True}})
     result = run_mission("daily_loop", context, {"date": "2026-01-02"})
-    crossed = unpack(pickle.loads(pickle.dumps(pack(result))), context, result.policy)  # as an executor sends it
+    crossed = unpack(loads(dumps(pack(result))), context, result.policy)  # as a worker sends it
     assert crossed.to_dict() == result.to_dict()
     shared = {id(obj) for root in (context, result.policy) for obj in _reachable(root)}  # the caller's own
     assert [_described(obj) for obj in _reachable(crossed) if _walked(obj) and id(obj) not in shared] == []
@@ -170,14 +177,6 @@ def test_frozen_map_uses_tuple_buckets_on_this_pyrsistent() -> None:
     """The layout check at import holds here (else frozen_map would be pmap, correct but walked more)."""
     assert frozen_map is _tuple_buckets and map_set is not _set_by_pmap and map_remove is not _remove_by_pmap
     assert frozen_map({}) is pmap()
-
-
-def test_untrack_value_reaches_every_level_of_an_unpickled_value() -> None:
-    value = pickle.loads(pickle.dumps(freeze({"a": [{"b": [1, {"c": 2}]}], "d": {"e": [3]}})))
-    assert gc.is_tracked(value)
-    untrack_value(value)
-    assert _still_tracked(value) == []
-    untrack_value(7)  # an atom: nothing to do
 
 
 def test_a_large_state_keeps_no_tracked_bucket_vector() -> None:

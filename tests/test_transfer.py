@@ -12,7 +12,8 @@ from stepfold import ExecutionContext, OrchestrationResult, Policy, StepSpec, Wo
 from stepfold.errors import InvalidInputError
 from stepfold.policy import TIER2_POLICY
 from stepfold.testing.strategies import runs
-from stepfold.transfer import TransferError, pack, unpack
+from stepfold.transfer import TransferError, dumps, loads, pack, unpack
+from stepfold.values import MAX_DEPTH, freeze
 from tests.strategies import results
 
 WIDE = Policy(max_steps=10, max_human_steps=4)
@@ -162,3 +163,32 @@ def test_each_refusal_says_exactly_what_was_wrong() -> None:
         f"('fffffffffffffffff...ffffffffffffffffff'; rebuilt {result.run_id[:12]}): it was damaged on the way, "
         "or made by other code"
     )
+
+
+def test_the_transfer_pickle_reads_back_the_same_result() -> None:
+    result = run_workflow(
+        WorkflowDefinition("w", [StepSpec("s", "runtime", {"operation": "set", "key": "k", "value": {"a": [1]}})])
+    )
+    rebuilt = unpack(loads(dumps(pack(result))), result.context, result.policy)
+    assert rebuilt.to_dict() == result.to_dict() and rebuilt.run_id == result.run_id
+
+
+def test_the_transfer_pickle_carries_a_value_nested_as_deep_as_allowed() -> None:
+    deep: object = 1
+    for _ in range(MAX_DEPTH // 2 - 1):  # a list and a map per turn: just inside the depth freeze allows
+        deep = [{"k": deep}]
+    frozen = freeze(deep)
+    assert loads(dumps(frozen)) == frozen
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("text", "a worker's answer is str, not the bytes a worker writes"),
+        (b"", "a worker's answer does not unpickle: EOFError"),
+        (dumps([1])[:-3], "a worker's answer does not unpickle: UnpicklingError"),
+    ],
+)
+def test_an_answer_that_does_not_unpickle_is_refused_by_name(answer: object, message: str) -> None:
+    with pytest.raises(TransferError, match=f"^{message}"):
+        loads(answer)

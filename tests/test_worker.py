@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from hypothesis import strategies as st
 from stepfold import State
 from stepfold.mission_call import MissionCall
 from stepfold.policy import TIER2_POLICY
-from stepfold.worker import ChainError, read_outcome, run_chain, submit_chains, task_of, work
+from stepfold.transfer import loads
+from stepfold.worker import ChainError, Task, read_outcome, run_chain, submit_chains, task_of, work
 
 DAILY = State(json.loads((Path(__file__).resolve().parent.parent / "examples" / "daily_state.json").read_text()))
 APPROVE = {"daily-confirm-priorities": {"approved": True}}
@@ -27,11 +29,18 @@ def _calls(dates: list[int], approve: bool) -> list[MissionCall]:
     ]
 
 
+def _work(task: Task) -> list[object]:
+    """What the caller reads of a worker's answer to `task` (the bytes cross as any executor moves them)."""
+    answer = loads(pickle.loads(pickle.dumps(work(task))))
+    assert isinstance(answer, list)
+    return answer
+
+
 @settings(max_examples=20)
 @given(st.lists(st.integers(1, 28), min_size=1, max_size=3), st.booleans())
 def test_work_read_back_equals_run_chain(dates: list[int], approve: bool) -> None:
     calls = _calls(dates, approve)
-    (outcome,) = work(task_of([(DAILY, calls)], TIER2_POLICY))
+    (outcome,) = _work(task_of([(DAILY, calls)], TIER2_POLICY))
     read = read_outcome(outcome, (DAILY, calls), TIER2_POLICY)
     here = run_chain(DAILY, calls, TIER2_POLICY)
     assert not isinstance(read, ChainError)
@@ -40,7 +49,7 @@ def test_work_read_back_equals_run_chain(dates: list[int], approve: bool) -> Non
 
 def test_a_worker_of_another_transfer_format_fails_every_chain_by_name() -> None:
     _, states, chains, policy = task_of([(DAILY, _calls([1], True)), (DAILY, _calls([2], True))], TIER2_POLICY)
-    outcomes = work(("stepfold/transfer/0", states, chains, policy))
+    outcomes = _work(("stepfold/transfer/0", states, chains, policy))
     assert len(outcomes) == 2
     for outcome in outcomes:
         error = read_outcome(outcome, (DAILY, _calls([1], True)), TIER2_POLICY)
@@ -49,7 +58,7 @@ def test_a_worker_of_another_transfer_format_fails_every_chain_by_name() -> None
 
 def test_a_chain_that_cannot_run_is_its_error_and_the_others_run() -> None:
     bad = [MissionCall("no-such-mission")]
-    outcomes = work(task_of([(DAILY, bad), (DAILY, _calls([3], True))], TIER2_POLICY))
+    outcomes = _work(task_of([(DAILY, bad), (DAILY, _calls([3], True))], TIER2_POLICY))
     first = read_outcome(outcomes[0], (DAILY, bad), TIER2_POLICY)
     assert isinstance(first, ChainError) and first.error_type == "UnknownMissionError"
     second = read_outcome(outcomes[1], (DAILY, _calls([3], True)), TIER2_POLICY)
@@ -57,7 +66,7 @@ def test_a_chain_that_cannot_run_is_its_error_and_the_others_run() -> None:
 
 
 def test_a_result_read_against_another_chain_is_refused() -> None:
-    (outcome,) = work(task_of([(DAILY, _calls([4], True))], TIER2_POLICY))
+    (outcome,) = _work(task_of([(DAILY, _calls([4], True))], TIER2_POLICY))
     other = read_outcome(outcome, (State({"tasks": []}), _calls([4], True)), TIER2_POLICY)
     assert isinstance(other, ChainError) and other.error_type == "TransferError"
 

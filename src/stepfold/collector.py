@@ -42,7 +42,6 @@ __all__ = [
     "untrack",
     "untrack_map",
     "untrack_record",
-    "untrack_value",
     "frozen_map",
     "map_set",
     "map_remove",
@@ -135,23 +134,6 @@ def untrack_map(mapping: PMap[Any, Any]) -> None:
         for bucket in buckets:
             if bucket:
                 _untrack_bucket(bucket)
-
-
-def untrack_value(value: object) -> None:
-    """Untrack every map and vector of a frozen value that pyrsistent built (one unpickled from a worker, say): each
-    map with its vector, buckets and pairs. Recursive: a value nested past the interpreter's limit raises
-    RecursionError (a frozen value nests at most `values.MAX_DEPTH` levels)."""
-    if type(value) is PMap:
-        untrack_map(value)
-        items: Iterable[object] = value.values()
-    elif type(value) is _PVECTOR:
-        untrack(value)
-        items = value  # type: ignore[assignment]  # a PVector, which mypy cannot know from the comparison
-    else:
-        return
-    for item in items:
-        if type(item) in _CONTAINERS:
-            untrack_value(item)
 
 
 def _untrack_written(after: PMap[Any, Any], before: PMap[Any, Any], keys: Iterable[Any]) -> None:

@@ -4,8 +4,12 @@ A worker's result is not sent whole. The caller already holds what the run
 started from (the chain's initial state, each call's inputs, the policy),
 so a packed result carries only what the run made: the workflow's steps as
 built, and per executed step its status, the entries it wrote and removed,
-and its state's LtHash accumulator. The frozen values travel as they are
-(the executor pickles them; nothing is encoded to JSON and parsed back).
+and its state's LtHash accumulator. A worker's answer crosses as the bytes
+`dumps` writes and `loads` reads: a pickle whose frozen maps and vectors
+unpickle straight into ones built as stepfold builds its own
+(`collector.frozen_map`, out of the collector's walk), so the caller never
+walks what it received to untrack it. Nothing is encoded to JSON and parsed
+back.
 
 `unpack` rebuilds the result the way the fold builds it, from the caller's
 own context (initial state and inputs) and policy: each state is the one before with the
@@ -24,9 +28,14 @@ run in the caller, and is no more trusted than a stored run.
 
 from __future__ import annotations
 
+import io
+import pickle
 from collections.abc import Sequence
+from typing import Any
 
-from stepfold.collector import untrack, untrack_record, untrack_value
+from pyrsistent import PMap, PVector, pvector
+
+from stepfold.collector import frozen_map, untrack, untrack_record
 from stepfold.engine import step_as_run
 from stepfold.errors import StepfoldError
 from stepfold.lineage import COMPLETED, FAILED, Lineage, LineageEntry
@@ -39,9 +48,9 @@ from stepfold.state import state_delta
 from stepfold.values import Value
 from stepfold.workflow import ExecutionContext, StepSpec, WorkflowDefinition
 
-__all__ = ["TRANSFER_FORMAT", "TransferError", "PackedResult", "pack", "unpack"]
+__all__ = ["TRANSFER_FORMAT", "TransferError", "PackedResult", "pack", "unpack", "dumps", "loads"]
 
-TRANSFER_FORMAT = "stepfold/transfer/1"
+TRANSFER_FORMAT = "stepfold/transfer/2"
 """The tag a worker and its caller agree on; a worker running another stepfold version is refused by it."""
 
 PackedEntry = tuple[str, tuple[tuple[str, Value], ...], tuple[str, ...], bytes | None]
@@ -53,6 +62,49 @@ PackedResult = tuple[str, str, str | None, WorkflowDefinition, tuple[PackedEntry
 
 class TransferError(StepfoldError):
     """A worker's result that does not rebuild into the run its id names (damaged, or made by other code)."""
+
+
+_PVECTOR: type = type(pvector())
+
+
+def _map_of(entries: dict[Any, Any]) -> PMap[Any, Any]:
+    return frozen_map(entries)
+
+
+def _vector_of(items: list[Any]) -> PVector[Any]:
+    vector: PVector[Any] = pvector(items)
+    untrack(vector)
+    return vector
+
+
+class _Pickler(pickle.Pickler):
+    """Writes a frozen map or vector as a call to `_map_of`/`_vector_of`, which rebuild it untracked."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is PMap:
+            return _map_of, (dict(obj),)
+        if kind is _PVECTOR:
+            return _vector_of, (list(obj),)
+        return NotImplemented
+
+
+def dumps(answer: object) -> bytes:
+    """A worker's answer as the bytes that cross: a pickle whose frozen values `loads` rebuilds untracked."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(answer)
+    return buffer.getvalue()
+
+
+def loads(data: object) -> object:
+    """What `dumps` wrote. Like any pickle, only for data from a process you trust (your executor's worker); what
+    does not unpickle raises `TransferError`. What it holds is checked by `unpack`, result by result."""
+    if not isinstance(data, bytes):
+        raise TransferError(f"a worker's answer is {type(data).__name__}, not the bytes a worker writes")
+    try:
+        return pickle.loads(data)
+    except Exception as exc:  # a truncated or foreign pickle: the transfer's failure, named as such
+        raise TransferError(f"a worker's answer does not unpickle: {type(exc).__name__}: {exc}") from None
 
 
 def pack(result: OrchestrationResult) -> PackedResult:
@@ -119,8 +171,6 @@ def _rebuild(
             given = context.inputs[step.id]
             executed, digest_of_input = step_as_run(step, given), input_digest(given, given=True)
         if accumulator is not None:
-            for _, value in written:
-                untrack_value(value)  # unpickled: built by pyrsistent, tracked
             state = state.changed_under(written, removed, accumulator)
         lineage = lineage.append(LineageEntry(executed, given, state, status))
         receipt = receipt.extend(step.id, step.digest, digest_of_input, state.digest, status)
@@ -128,10 +178,9 @@ def _rebuild(
 
 
 def _untrack_unpickled(workflow: WorkflowDefinition) -> None:
-    """An unpickled workflow's records and values, untracked as the ones built here are (`stepfold.collector`)."""
+    """An unpickled workflow's records, untracked as the ones built here are (`stepfold.collector`); its frozen
+    values came through `loads` already untracked (or, pickled otherwise, are only left for the collector to walk)."""
     untrack_record(workflow, WorkflowDefinition)
     untrack(workflow.steps)
-    untrack_value(workflow.metadata)
     for step in workflow.steps:
         untrack_record(step, StepSpec)
-        untrack_value(step.payload)

@@ -9,7 +9,8 @@ complete (a `run_many` call is a chain of one; a scenario is a chain).
 - On any other executor (a process pool, Dask) the chains go to the
   module-level `work` as they are (the executor pickles the frozen values),
   and each result comes back packed (`stepfold.transfer.pack`): what the
-  run made, not what the caller already holds. The caller rebuilds it from
+  run made, not what the caller already holds, as the bytes
+  `transfer.dumps` writes (its frozen values unpickle untracked). The caller rebuilds it from
   its own initial state, inputs and policy and checks it by its head
   (`stepfold.transfer.unpack`); a result that does not check is that
   chain's error. This is the one place that decides how results cross a
@@ -37,7 +38,7 @@ from stepfold.policy import Policy
 from stepfold.registry import run_mission
 from stepfold.result import OrchestrationResult
 from stepfold.state import State
-from stepfold.transfer import TRANSFER_FORMAT, TransferError, pack, unpack
+from stepfold.transfer import TRANSFER_FORMAT, TransferError, dumps, loads, pack, unpack
 from stepfold.values import Params
 from stepfold.workflow import ExecutionContext
 
@@ -110,11 +111,16 @@ def task_of(chains: Sequence[Chain], policy: Policy) -> Task:
     return (TRANSFER_FORMAT, tuple(states), tuple(wire), policy)
 
 
-def work(task: Task) -> list[tuple[object, ...]]:
-    """Worker entry point: run each chain of the task; one outcome per chain, its results packed.
+def work(task: Task) -> bytes:
+    """Worker entry point: run each chain of the task; one outcome per chain, its results packed, as the bytes
+    `transfer.dumps` writes of the list (`transfer.loads` reads it back).
 
     An outcome is `("results", packed, ...)` or `("error", error_type, message)`.
     """
+    return dumps(_outcomes(task))
+
+
+def _outcomes(task: Task) -> list[tuple[object, ...]]:
     global _discovered
     transfer_format, states, chains, policy = task
     try:
@@ -188,6 +194,8 @@ class Submitted:
         """One outcome per chain; a task that failed (a dead worker) is each chain's error."""
         try:
             returned = self.future.result()
+            if self.packed:
+                returned = loads(returned)
             if not isinstance(returned, list) or len(returned) != len(self.chains):
                 raise StepfoldError(f"the worker returned {type(returned).__name__}, not one outcome per chain")
         except Exception as exc:  # e.g. BrokenProcessPool, a Dask KilledWorker: the chains' slots say so
