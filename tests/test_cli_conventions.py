@@ -437,3 +437,22 @@ def test_the_console_script_reads_standard_input_too(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert b"status   completed" in proc.stdout
     assert run_cli(tmp_path, "--version").stdout == f"stepfold {stepfold.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["run", "{big}"],
+        ["fork", "{run}", "{big}"],
+        ["resume", "{run}", "--input", "{big}=1"],
+        ["--load", "{big}", "missions"],
+        ["--load", "{big}.py", "missions"],
+        ["show", "{big}"],
+    ],
+)
+def test_a_megabyte_argument_is_named_never_echoed(store: Path, daily_run: str, arguments: list[str]) -> None:
+    big = "x" * 1_000_000
+    filled = [argument.replace("{big}", big).replace("{run}", daily_run) for argument in arguments]
+    code, out, err = stepfold_in_process("--store", store, *filled)
+    assert code == 2 and out == ""
+    assert len(one_error_line(err)) < 1_000, err[:300]

@@ -88,6 +88,20 @@ def test_unknown_mission_error_lists_names_added_at_runtime(monkeypatch: pytest.
         run_mission("nope", ExecutionContext())
 
 
+def test_an_entry_that_is_not_a_builder_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(MISSION_REGISTRY, "zz_number", 5)
+    with pytest.raises(
+        InvalidValueError, match=r"^mission 'zz_number': MISSION_REGISTRY holds 5 \(int\), not a builder"
+    ):
+        run_mission("zz_number", ExecutionContext())
+
+
+def test_an_unknown_name_of_a_megabyte_is_not_echoed() -> None:
+    with pytest.raises(UnknownMissionError) as caught:
+        run_mission("n" * 1_000_000, ExecutionContext())
+    assert len(str(caught.value)) < 2_000
+
+
 def test_register_mission_adds_a_mission_with_its_own_operation() -> None:
     assert "greeting" not in MISSION_REGISTRY
     try:

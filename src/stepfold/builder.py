@@ -42,9 +42,16 @@ class MissionSpec:
 def lookup_builder(name: str) -> Builder:
     """The builder registered under `name` in `MISSION_REGISTRY` now; `UnknownMissionError` listing the names otherwise."""
     try:
-        return MISSION_REGISTRY[name]
+        builder = MISSION_REGISTRY[name]
     except (KeyError, TypeError):
-        raise UnknownMissionError(f"unknown mission {name!r}; available missions: {sorted(MISSION_REGISTRY)}") from None
+        known = sorted(str(key) for key in MISSION_REGISTRY)
+        raise UnknownMissionError(f"unknown mission {brief_repr(name)}; available missions: {known}") from None
+    if not callable(builder):
+        raise InvalidValueError(
+            f"mission {brief_repr(name)}: MISSION_REGISTRY holds {brief_repr(builder)} ({type(builder).__name__}), "
+            "not a builder (a callable taking params and returning a WorkflowDefinition)"
+        )
+    return builder
 
 
 def stamp_mission(workflow: WorkflowDefinition, mission: str, params: Params) -> WorkflowDefinition:

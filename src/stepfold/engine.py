@@ -21,7 +21,7 @@ from stepfold.frozen import thaw, values_identical
 from stepfold.lineage import COMPLETED, FAILED, SUSPENDED, Lineage, LineageEntry
 from stepfold.messages import brief_repr, exception_text, format_path
 from stepfold.operations import DEFAULT_OPERATIONS
-from stepfold.operations.base import Operation
+from stepfold.operations.base import Operation, require_operations
 from stepfold.outcome import read_outcome
 from stepfold.policy import TIER2_POLICY, Policy, check_workflow, step_operation
 from stepfold.receipt import Receipt, input_digest
@@ -58,10 +58,7 @@ def _check_arguments(workflow: object, context: object, policy: object, operatio
         raise InvalidValueError(f"ctx: expected an ExecutionContext, got {type(context).__name__}")
     if not isinstance(policy, Policy):
         raise InvalidValueError(f"policy: expected a Policy, got {type(policy).__name__}")
-    if not isinstance(operations, Mapping):
-        raise InvalidValueError(
-            f"operations: expected a mapping of names to operations, got {type(operations).__name__}"
-        )
+    require_operations(operations)
 
 
 def check_run(
@@ -87,7 +84,7 @@ def check_run(
         taker = takes.get(step_id)
         if taker is None:
             raise InvalidValueError(
-                f"{where}: workflow {workflow.id!r} has no human or effect step {step_id!r}; "
+                f"{where}: workflow {workflow.id!r} has no human or effect step {brief_repr(step_id)}; "
                 f"steps that take an input: {list(takes)}"
             )
         if taker.effect is not None:
@@ -202,7 +199,9 @@ def fork(result: OrchestrationResult, step_id: str) -> OrchestrationResult:
         raise InvalidValueError(f"result: expected an OrchestrationResult, got {type(result).__name__}")
     positions = {step.id: index for index, step in enumerate(result.workflow.steps)}
     if step_id not in positions:
-        raise InvalidValueError(f"fork: workflow {result.id!r} has no step {step_id!r}; steps: {list(positions)}")
+        raise InvalidValueError(
+            f"fork: workflow {result.id!r} has no step {brief_repr(step_id)}; steps: {list(positions)}"
+        )
     index = positions[step_id]
     if not result.workflow.steps[index].takes_input:
         takers = [step.id for step in result.workflow.steps if step.takes_input]

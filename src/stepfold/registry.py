@@ -15,7 +15,7 @@ from stepfold.messages import brief_repr
 from stepfold.missions.base import Builder, Mission
 from stepfold.missions.catalog import MISSION_REGISTRY
 from stepfold.operations import DEFAULT_OPERATIONS
-from stepfold.operations.base import Operation
+from stepfold.operations.base import Operation, require_operations
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.result import OrchestrationResult
 from stepfold.workflow import ExecutionContext, WorkflowDefinition
@@ -71,8 +71,7 @@ def lookup_mission(name: str) -> Mission:
 
 def mission_operations(name: str, base: Mapping[str, Operation] = DEFAULT_OPERATIONS) -> PMap[str, Operation]:
     """`base` plus the operations the mission registered under `name` brings (its own win on a clash)."""
-    if not isinstance(base, Mapping):
-        raise InvalidValueError(f"operations: expected a mapping of names to operations, got {type(base).__name__}")
+    require_operations(base)
     own = lookup_mission(name).operations
     table = base if isinstance(base, PMap) else pmap(base)
     return table + own if own else table

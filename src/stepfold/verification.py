@@ -40,7 +40,7 @@ from stepfold.frozen import values_identical
 from stepfold.lineage import COMPLETED, FAILED
 from stepfold.messages import brief_repr
 from stepfold.operations import DEFAULT_OPERATIONS
-from stepfold.operations.base import Operation
+from stepfold.operations.base import Operation, require_operations
 from stepfold.policy import TIER2_POLICY, Policy
 from stepfold.reader import read_result
 from stepfold.receipt import ReceiptLink, genesis_hash, input_digest, link_hash
@@ -111,10 +111,7 @@ def verify(
     """
     if policy is not None and not isinstance(policy, Policy):
         raise InvalidValueError(f"policy: expected a Policy or None, got {type(policy).__name__}")
-    if not isinstance(operations, Mapping):  # the caller's argument, not the document's: refused, never a verdict
-        raise InvalidValueError(
-            f"operations: expected a mapping of names to operations, got {type(operations).__name__}"
-        )
+    require_operations(operations)  # the caller's argument, not the document's: refused, never a verdict
     if expect_head is not None and not isinstance(expect_head, str):
         raise InvalidValueError(f"expect_head: expected a head (64 hex digits) or None, got {brief_repr(expect_head)}")
     if isinstance(result, OrchestrationResult):

@@ -219,7 +219,7 @@ class WorkflowDefinition:
         for step in self.steps:
             if step.id == step_id:
                 return step
-        raise KeyError(f"workflow {self.id!r} has no step {step_id!r}; steps: {[s.id for s in self.steps]}")
+        raise KeyError(f"workflow {self.id!r} has no step {brief_repr(step_id)}; steps: {[s.id for s in self.steps]}")
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON data `{"id", "metadata", "name", "steps"}` with sorted keys."""

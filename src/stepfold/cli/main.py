@@ -48,7 +48,7 @@ def _load(target: str) -> None:
             path = Path(target)
             spec = importlib.util.spec_from_file_location(f"stepfold_loaded_{path.stem}", path)
             if spec is None or spec.loader is None or not path.is_file():
-                raise UsageError(f"--load {target}: no such Python file")
+                raise UsageError(f"--load {cut(target)}: no such Python file")
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
@@ -57,7 +57,7 @@ def _load(target: str) -> None:
     except UsageError:
         raise
     except Exception as exc:  # the user's module failed: say which, in one line
-        raise UsageError(f"--load {target}: cannot import it: {type(exc).__name__}: {exc}") from None
+        raise UsageError(f"--load {cut(target)}: cannot import it: {type(exc).__name__}: {cut(str(exc))}") from None
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:

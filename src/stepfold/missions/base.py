@@ -11,7 +11,7 @@ from stepfold.effect import Effect, as_effect
 from stepfold.errors import InvalidValueError
 from stepfold.frozen import thaw
 from stepfold.messages import brief_repr
-from stepfold.operations.base import Operation
+from stepfold.operations.base import Operation, require_operations
 from stepfold.values import Params, Value
 from stepfold.workflow import WorkflowDefinition
 
@@ -24,12 +24,11 @@ Builder = Callable[[Params], WorkflowDefinition]
 def _freeze_operations(value: object) -> PMap[str, Operation]:
     if value is None:
         return pmap()
-    if not isinstance(value, Mapping):
-        raise InvalidValueError(f"operations: expected a mapping of names to operations, got {type(value).__name__}")
-    for name, operation in value.items():
+    table = require_operations(value)
+    for name, operation in table.items():
         if not isinstance(name, str) or not callable(operation):
-            raise InvalidValueError(f"operations[{name!r}]: expected a callable under a string name")
-    return pmap(value)
+            raise InvalidValueError(f"operations[{brief_repr(name)}]: expected a callable under a string name")
+    return pmap(table)
 
 
 def _freeze_effects(value: object) -> PMap[str, Effect]:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from pyrsistent import PMap, PVector
 
-from stepfold.errors import OperationError
+from stepfold.errors import InvalidValueError, OperationError
 from stepfold.state import State
 from stepfold.values import Value
 from stepfold.workflow import StepSpec
 
-__all__ = ["Operation", "Operations", "argument", "str_argument", "number_argument", "is_number", "describe"]
+__all__ = [
+    "Operation",
+    "Operations",
+    "require_operations",
+    "argument",
+    "str_argument",
+    "number_argument",
+    "is_number",
+    "describe",
+]
 
 Operation = Callable[[State, StepSpec], State]
 """A pure step function: the state before and the step in, the state after out."""
@@ -20,6 +29,13 @@ Operations = PMap[str, Operation]
 """A persistent table of operations by name."""
 
 _MISSING = object()
+
+
+def require_operations(value: object) -> Mapping[str, Operation]:
+    """`value` when it is a mapping (of names to operations), else `InvalidValueError` naming the argument."""
+    if not isinstance(value, Mapping):
+        raise InvalidValueError(f"operations: expected a mapping of names to operations, got {type(value).__name__}")
+    return value
 
 
 def argument(step: StepSpec, name: str, default: object = _MISSING) -> Value:
