@@ -1,4 +1,4 @@
-"""`stepfold.cli.jsonio`: strict JSON in; a state frozen as it is parsed is the state frozen after."""
+"""`stepfold.cli.jsonio`: strict JSON in; a `--state` document is the State of its content."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stepfold import freeze
-from stepfold.cli.jsonio import decode_json
+from stepfold import State, freeze
+from stepfold.cli.jsonio import UsageError, decode_json, read_state_argument
+from stepfold.errors import InvalidValueError
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=5),
@@ -19,14 +20,21 @@ json_values = st.recursive(
 
 
 @given(st.dictionaries(st.text(max_size=4), json_values, max_size=5))
-def test_frozen_as_parsed_equals_frozen_after(document: dict[str, object]) -> None:
-    text = json.dumps(document)
-    parsed = decode_json(text, frozen=True)
-    assert parsed == freeze(decode_json(text))
-    assert freeze(parsed) is parsed  # already frozen: freezing checks it and copies nothing
+def test_a_state_argument_is_the_state_of_its_document(document: dict[str, object]) -> None:
+    state = read_state_argument(json.dumps(document))
+    assert state == State(document) and state.digest == State(document).digest
+    assert state.to_dict() == freeze(document) and state.hashed
 
 
-@pytest.mark.parametrize("frozen", [False, True])
-def test_duplicate_keys_are_refused_either_way(frozen: bool) -> None:
-    with pytest.raises(ValueError, match="duplicate key 'a'"):
-        decode_json('{"x": [{"a": 1, "a": 2}]}', frozen=frozen)
+@pytest.mark.parametrize("text", ['{"a": 1, "a": 2}', '{"x": [{"b": 0, "a": 1, "b": 2, "a": 3}]}'])
+def test_duplicate_keys_are_refused_naming_the_first_repeated(text: str) -> None:
+    with pytest.raises(ValueError, match="duplicate key '(a|b)'$") as caught:
+        decode_json(text)
+    assert caught.value.args[0].endswith("'a'" if text.startswith('{"a"') else "'b'")
+
+
+def test_a_state_argument_outside_the_value_domain_is_refused_by_place() -> None:
+    with pytest.raises(InvalidValueError, match=r"^initial_state\.a\.b: string contains a lone surrogate"):
+        read_state_argument('{"z": 1, "a": {"b": "\\ud800"}}')
+    with pytest.raises(UsageError, match="^--state: invalid JSON: NaN is not allowed in JSON input$"):
+        read_state_argument('{"a": NaN}')

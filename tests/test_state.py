@@ -542,3 +542,20 @@ def test_apply_and_state_delta_refuse_what_is_not_a_delta_or_a_state() -> None:
         State().apply({"set": {}})  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError, match=r"^state_delta: expected two States, got int and dict$"):
         state_delta(1, {})  # type: ignore[arg-type]
+
+
+@given(plain_states)
+def test_from_parsed_is_the_state_of_the_dict_it_empties(entries: dict[str, object]) -> None:
+    given_up = dict(entries)
+    state = State.from_parsed(given_up)
+    assert state == State(entries) and state.digest == State(entries).digest and state.hashed
+    assert given_up == {}  # each entry taken out as it was frozen
+
+
+def test_from_parsed_refuses_what_state_refuses_and_anything_but_a_dict() -> None:
+    with pytest.raises(InvalidValueError, match=r"^doc\.a\[1\]: integer"):
+        State.from_parsed({"a": [1, 2**60]}, path="doc")
+    with pytest.raises(InvalidValueError, match="^doc: keys must be strings"):
+        State.from_parsed({1: 2}, path="doc")  # type: ignore[dict-item]
+    with pytest.raises(InvalidValueError, match="^state: expected a dict to take entries from, got PMap$"):
+        State.from_parsed(pmap({"a": 1}))  # type: ignore[arg-type]

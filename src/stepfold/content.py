@@ -73,15 +73,26 @@ def collector_paused(size: int) -> Iterator[None]:
         gc.enable()
 
 
-def frozen_entries(source: Mapping[str, object], path: str) -> tuple[PMap[str, Value], int]:
+def frozen_entries(source: Mapping[str, object], path: str, *, consume: bool = False) -> tuple[PMap[str, Value], int]:
     """`source` frozen, and its accumulator: each entry frozen and hashed in one pass, its encoding written by the C
     JSON encoder when the entry is plain data (what `freeze(source)` and hashing every frozen entry would give).
-    Each element is added as it is made: a state of n entries never holds n elements (2 KiB each) at once."""
+    Each element is added as it is made: a state of n entries never holds n elements (2 KiB each) at once. With
+    `consume` (`source` a dict the caller gives up), each entry is taken out of `source` as it is frozen, so the
+    plain data and its frozen copy never both exist whole."""
     frozen: dict[str, Value] = {}
     kept = [type(source) is PMap]  # a PMap whose every value is already frozen is kept as it is
+    count = len(source)
+
+    def items() -> Iterator[tuple[str, object]]:
+        if not consume:
+            yield from source.items()
+            return
+        taken: dict[str, object] = source  # type: ignore[assignment]  # consume: an exact dict (State.from_parsed)
+        while taken:
+            yield taken.popitem()
 
     def elements() -> Iterator[int]:
-        for key, value in source.items():
+        for key, value in items():
             name = freeze_key(path, key)
             item, plain = freeze_entry(path, name, value, within=source)
             kept[0] = kept[0] and item is value
@@ -92,7 +103,7 @@ def frozen_entries(source: Mapping[str, object], path: str) -> tuple[PMap[str, V
         acc = accumulate(elements())
     except KeyError as exc:  # the source's own lookup; a nested mapping's is an InvalidValueError by now
         raise InvalidValueError(f"{path}: {lookup_contradicts(source, exc)}") from None
-    if len(frozen) != len(source):  # two keys froze to one name (a str subclass beside its str): hash what is kept
+    if len(frozen) != count:  # two keys froze to one name (a str subclass beside its str): hash what is kept
         acc = accumulate(entry_element(name, item) for name, item in frozen.items())
     if kept[0]:  # the caller's own map, every value frozen already: kept, and untracked like one built here
         untrack_map(source)  # type: ignore[arg-type]

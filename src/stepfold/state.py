@@ -83,6 +83,17 @@ def _check_key(key: object) -> str:
     return frozen
 
 
+def _frozen_source(source: Mapping[str, object], path: str, *, consume: bool) -> tuple[PMap[str, Value], int]:
+    """A new state's map and accumulator from `source`, its size and keys checked first (`content.frozen_entries`)."""
+    if len(source) > MAX_STATE_ENTRIES:
+        raise _too_many(path, len(source))
+    for key in source:
+        if not isinstance(key, str):
+            raise _not_a_key(path, key)
+    with collector_paused(len(source)):
+        return frozen_entries(source, path, consume=consume)
+
+
 Touched = Union[tuple[str, "Touched"], None]
 """The keys written since a lineage's first state, newest first, as a chain of pairs: adding one is O(1)."""
 
@@ -138,15 +149,22 @@ class State(Mapping[str, Value]):
         if isinstance(source, State):
             data, acc = source._data, source._acc
         else:
-            if len(source) > MAX_STATE_ENTRIES:
-                raise _too_many(path, len(source))
-            for key in source:
-                if not isinstance(key, str):
-                    raise _not_a_key(path, key)
-            with collector_paused(len(source)):
-                data, acc = frozen_entries(source, path)
+            data, acc = _frozen_source(source, path, consume=False)
         hashed = source._hashed if isinstance(source, State) else True
         self.__attrs_init__(data, acc, digest_of(acc), object(), None, hashed)
+
+    @classmethod
+    def from_parsed(cls, entries: dict[str, object], *, path: str = "state") -> State:
+        """`State(entries)` for a dict the caller gives up (one `json.loads` just made, say): it is emptied as its
+        entries are frozen, so a large document and its frozen copy never both exist whole. Refuses what
+        `State(...)` refuses (what was taken out of `entries` by then is gone from it); anything but an exact dict
+        raises `InvalidValueError`."""
+        if type(entries) is not dict:
+            raise InvalidValueError(f"{path}: expected a dict to take entries from, got {type(entries).__name__}")
+        data, acc = _frozen_source(entries, path, consume=True)
+        new = object.__new__(cls)
+        new.__attrs_init__(data, acc, digest_of(acc), object(), None, True)
+        return new
 
     @classmethod
     def from_accumulator(cls, entries: Mapping[str, object], accumulator: bytes, *, path: str = "state") -> State:

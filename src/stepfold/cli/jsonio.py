@@ -14,9 +14,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pyrsistent import PMap, PVector, pmap, pvector
-
 from stepfold.cli.render import quoted
+from stepfold.state import State
 from stepfold.values import MAX_DEPTH
 
 __all__ = [
@@ -52,11 +51,13 @@ def _refuse_constant(name: str) -> object:
 
 
 def _unique_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):  # a key given twice: name the first one repeated
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {quoted(key)}")
+            seen.add(key)
     return out
 
 
@@ -66,28 +67,10 @@ def _parse_int(digits: str) -> int:
     return int(digits)
 
 
-def _frozen_object(pairs: list[tuple[str, object]]) -> PMap[str, object]:
-    checked = _unique_object(pairs)
-    for key, value in checked.items():
-        if type(value) is list:
-            checked[key] = _frozen_array(value)
-    return pmap(checked)
-
-
-def _frozen_array(items: list[object]) -> PVector[object]:
-    return pvector([_frozen_array(item) if type(item) is list else item for item in items])
-
-
-def decode_json(text: str, *, one_line: bool = False, frozen: bool = False) -> object:
-    """Strict JSON: no NaN/Infinity, no duplicate keys; `ValueError` with a one-line reason and the position.
-
-    With `frozen`, objects and the arrays inside them are built as persistent
-    maps and vectors while parsing, so a large document never exists twice
-    (as plain data and then frozen); `freeze` still checks it, copying nothing.
-    """
-    hook = _frozen_object if frozen else _unique_object
+def decode_json(text: str, *, one_line: bool = False) -> object:
+    """Strict JSON: no NaN/Infinity, no duplicate keys; `ValueError` with a one-line reason and the position."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int, object_pairs_hook=hook)
+        return json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int, object_pairs_hook=_unique_object)
     except json.JSONDecodeError as exc:
         at = f"column {exc.colno}" if one_line else f"line {exc.lineno} column {exc.colno}"
         raise ValueError(f"invalid JSON at {at}: {exc.msg}") from None
@@ -97,18 +80,18 @@ def decode_json(text: str, *, one_line: bool = False, frozen: bool = False) -> o
         raise ValueError(f"invalid JSON: {exc}") from None
 
 
-def parse_json(text: str, where: str, *, frozen: bool = False) -> object:
+def parse_json(text: str, where: str) -> object:
     """Strict JSON; `UsageError` naming `where` and the position."""
     try:
-        return decode_json(text, frozen=frozen)
+        return decode_json(text)
     except ValueError as exc:
         raise UsageError(f"{where}: {exc}") from None
 
 
-def json_object(text: str, where: str, *, frozen: bool = False) -> Mapping[str, object]:
-    """A JSON object (a persistent map when `frozen`); `UsageError` naming `where` for anything else."""
-    value = parse_json(text, where, frozen=frozen)
-    if not isinstance(value, (dict, PMap)):
+def json_object(text: str, where: str) -> dict[str, object]:
+    """A JSON object; `UsageError` naming `where` for anything else."""
+    value = parse_json(text, where)
+    if not isinstance(value, dict):
         raise UsageError(f"{where}: expected a JSON object, got {type(value).__name__}")
     return value
 
@@ -140,14 +123,21 @@ def read_text(argument: str, where: str) -> str:
         raise UsageError(f"{where}: {quoted(argument)} is not UTF-8 text (byte {exc.start + 1})") from None
 
 
-def read_state_argument(argument: str) -> Mapping[str, object]:
-    """`--state`: inline JSON (an object), a path to a JSON file, or `-` for standard input."""
+def read_state_argument(argument: str) -> State:
+    """`--state`: inline JSON (an object), a path to a JSON file, or `-` for standard input, as a State.
+
+    Parsed as plain data (the C parser), then frozen entry by entry, each taken out of the parsed dict as it is
+    frozen (`State.from_parsed`): a big state never exists whole twice, and its hashing takes the C JSON encoder.
+    """
     if argument.lstrip().startswith("{"):
-        return json_object(argument, "--state", frozen=True)
-    if argument != STDIN and not Path(argument).is_file():
+        where, text = "--state", argument
+    elif argument != STDIN and not Path(argument).is_file():
         raise UsageError(f"--state: {quoted(argument)} is neither a file nor a JSON object (use - for standard input)")
-    where = "--state" if argument == STDIN else f"--state {argument}"
-    return json_object(read_text(argument, "--state"), where, frozen=True)  # frozen as parsed: a big state exists once
+    else:
+        where, text = ("--state" if argument == STDIN else f"--state {argument}"), read_text(argument, "--state")
+    parsed = json_object(text, where)
+    del text  # the parsed data is all that is needed now
+    return State.from_parsed(parsed, path="initial_state")
 
 
 def read_document(argument: str) -> Mapping[str, object]:
