@@ -330,6 +330,14 @@ def batch() -> str:
         return session.text()
 
 
+def batch_json() -> str:
+    """`stepfold batch --json --no-effects` on examples/calls.jsonl (no effect performed: every run id repeats)."""
+    with _session() as session:
+        session.copy("examples/calls.jsonl", "calls.jsonl")
+        session.sh("stepfold batch calls.jsonl --json --no-effects")
+        return session.text()
+
+
 def batch_input() -> str:
     """examples/calls.jsonl, as it is."""
     return "$ cat calls.jsonl\n" + (ROOT / "examples" / "calls.jsonl").read_text(encoding="utf-8")
@@ -736,6 +744,7 @@ PRODUCERS: dict[str, tuple[Callable[[], str], re.Pattern[str] | None]] = {
     "run-many": (run_many_output, None),
     "batch": (batch, RUN_DIGESTS),  # line 5's run records how long its tests took
     "batch-input": (batch_input, None),
+    "batch-json": (batch_json, None),
     "effects-python-source": (effects_python_source, None),
     "effects-python": (effects_python, None),
     "notes-builder": (notes_builder, None),

@@ -106,6 +106,39 @@ def test_a_process_pool_gives_the_same_summary_and_store(tmp_path: Path) -> None
     assert len(listed) == 1 + 4  # saving the same result again is a no-op
 
 
+def test_json_lines_give_each_line_its_object_in_order_then_the_summary(tmp_path: Path) -> None:
+    write_batch(tmp_path, MIXED)
+    table = stepfold(tmp_path, "batch", "calls.jsonl", "--store", "table.db")
+    proc = stepfold(tmp_path, "batch", "calls.jsonl", "--json")
+    assert proc.returncode == table.returncode == 1 and proc.stderr == ""
+    *answers, last = [json.loads(text) for text in proc.stdout.splitlines()]
+    assert [answer["line"] for answer in answers] == [1, 2, 3, 5, 6, 7, 8, 9, 10, 11]
+    shown = rows(table.stdout)
+    for answer in answers:
+        assert set(answer) == {"line", "mission", "status", "run_id", "detail"}
+        row = shown[str(answer["line"])]
+        assert [answer["mission"], answer["status"]] == row[:2]
+        assert answer["detail"] == (row[3] if len(row) > 3 else "")
+        if answer["run_id"] is None:
+            assert row[2] == "-"
+        else:  # the whole run id, which `stepfold show` takes
+            assert len(answer["run_id"]) == 64 and answer["run_id"].startswith(row[2])
+    assert last == {
+        "summary": {
+            "calls": 10,
+            "completed": 2,
+            "suspended": 1,
+            "failed": 1,
+            "error": 6,
+            "saved": 4,
+            "store": "stepfold.db",
+            "interrupted": False,
+        }
+    }
+    waiting = next(answer for answer in answers if answer["status"] == "suspended")
+    assert "pending  daily-confirm-priorities" in stepfold(tmp_path, "show", waiting["run_id"]).stdout
+
+
 @pytest.mark.parametrize(
     ("lines", "code", "totals"),
     [

@@ -17,6 +17,7 @@ outcome saved as it comes; `--no-effects` leaves such runs suspended.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -49,7 +50,7 @@ COLUMNS = (("line", 6), ("mission", 18), ("status", 9), ("run", 12), ("detail", 
 """The summary table's columns and their widths (a longer cell pushes the rest of its row along; detail is free text)."""
 
 Row = tuple[str, str, str, str]
-"""(mission, status, run, detail) of one line."""
+"""(mission, status, run id or "-", detail) of one line; the table shows a run id's first 12 characters."""
 
 
 class Progress:
@@ -144,15 +145,42 @@ def _call_of(text: str) -> tuple[str, MissionCall | str]:
 
 
 class _Summary:
-    """Rows printed in line order as soon as each line and all before it are done; counts kept, rows not."""
+    """Rows printed in line order as soon as each line and all before it are done; counts kept, rows not.
 
-    def __init__(self, out: TextIO) -> None:
+    As a table, or with `as_json` as JSON Lines: one object per line of the batch, `{"line", "mission",
+    "status", "run_id", "detail"}` (`run_id` null when nothing was saved), then `{"summary": {...}}`."""
+
+    def __init__(self, out: TextIO, *, as_json: bool = False) -> None:
         self.out = out
+        self.as_json = as_json
         self.waiting: deque[list[object]] = deque()  # [line number, row or None], in line order
         self.counts = {COMPLETED: 0, SUSPENDED: 0, FAILED: 0, "error": 0}
         self.saved = 0
-        self.out.write(_format(tuple(name for name, _ in COLUMNS)) + "\n")
-        self.out.flush()
+        if not as_json:
+            self.out.write(_format(tuple(name for name, _ in COLUMNS)) + "\n")
+            self.out.flush()
+
+    def _write(self, number: object, row: tuple[str, ...]) -> None:
+        mission, status, run, detail = row
+        if self.as_json:
+            document = {"line": number, "mission": mission, "status": status, "run_id": None if run == "-" else run}
+            self.out.write(json.dumps({**document, "detail": detail}, ensure_ascii=False) + "\n")
+        else:
+            self.out.write(_format((str(number), mission, status, run if run == "-" else short(run), detail)) + "\n")
+
+    def finish(self, store: str, *, interrupted: bool) -> None:
+        """The last line: what completed, failed, was refused and saved."""
+        counts = self.counts
+        if self.as_json:
+            summary = {"calls": self.done, **counts, "saved": self.saved, "store": store, "interrupted": interrupted}
+            self.out.write(json.dumps({"summary": summary}, ensure_ascii=False) + "\n")
+            return
+        ended = "interrupted (Ctrl-C) after " if interrupted else ""
+        self.out.write(
+            f"{ended}{plural(self.done, 'call')}: {counts[COMPLETED]} completed, {counts[SUSPENDED]} suspended, "
+            f"{counts[FAILED]} failed, {plural(counts['error'], 'error')}; {plural(self.saved, 'run')} saved in "
+            f"{store}\n"
+        )
 
     @property
     def done(self) -> int:
@@ -170,7 +198,7 @@ class _Summary:
         while self.waiting and self.waiting[0][1] is not None:
             number, ready = self.waiting.popleft()
             assert isinstance(ready, tuple)
-            self.out.write(_format((str(number), *ready)) + "\n")
+            self._write(number, ready)
             printed = True
         if printed:
             self.out.flush()  # each row as it is known, even into a pipe
@@ -183,7 +211,7 @@ class _Summary:
         while self.waiting:
             number, ready = self.waiting.popleft()
             assert isinstance(ready, tuple)
-            self.out.write(_format((str(number), *ready)) + "\n")
+            self._write(number, ready)
 
 
 def _format(cells: tuple[str, ...]) -> str:
@@ -211,7 +239,7 @@ def _row(outcome: Outcome, mission: str, store: SQLiteStore, *, perform: bool) -
     except StepfoldError as exc:  # e.g. an effect with no handler here: nothing was performed
         return (mission, "error", "-", f"{type(exc).__name__}: {' '.join(str(exc).split())}"), False
     detail = outcome.error_message or (f"waiting for {outcome.pending_step_id}" if outcome.pending_step_id else "")
-    return (mission, outcome.status, short(run_id), detail), True
+    return (mission, outcome.status, run_id, detail), True
 
 
 def _open_input(argument: str) -> tuple[BinaryIO, int | None]:
@@ -240,7 +268,7 @@ def command_batch(args: argparse.Namespace, out: TextIO) -> int:
     pool = process_pool(args.workers) if args.workers > 1 else None
     try:
         with open_store(args, write=True) as store:
-            summary = _Summary(out)
+            summary = _Summary(out, as_json=args.json)
             running: deque[tuple[str, list[object]]] = deque()  # the calls in flight, in call order
 
             def calls() -> Iterator[MissionCall]:
@@ -269,13 +297,8 @@ def command_batch(args: argparse.Namespace, out: TextIO) -> int:
         if stream is not sys.stdin.buffer:
             stream.close()
     progress.finish(summary.done, source.read)
+    summary.finish(str(args.store), interrupted=interrupted)
     counts = summary.counts
-    ended = "interrupted (Ctrl-C) after " if interrupted else ""
-    out.write(
-        f"{ended}{plural(summary.done, 'call')}: {counts[COMPLETED]} completed, {counts[SUSPENDED]} suspended, "
-        f"{counts[FAILED]} failed, {plural(counts['error'], 'error')}; {plural(summary.saved, 'run')} saved in "
-        f"{args.store}\n"
-    )
     if interrupted:
         return EXIT_INTERRUPTED
     if source.refused is not None:

@@ -171,4 +171,5 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--no-effects", action="store_true", help="perform no effect: a call stops at its first effect step (suspended)"
     )
+    json_flag(batch, 'one JSON object per line of the batch as it is known, then {"summary": ...} (JSON Lines)')
     return parser
